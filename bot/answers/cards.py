@@ -1,0 +1,138 @@
+"""Cards: what the knowledge base holds about one model, benchmark or organization."""
+
+from __future__ import annotations
+
+from bot import format as fmt
+from bot.answers.facts import best_facts, fact_lines
+from bot.answers.scores import leaderboard_answer
+from bot.intents import Parsed
+from bot.question import Answer, Table
+from knowledge.matching import Ref
+from knowledge.store import KnowledgeBase
+
+FIELD_LABELS = {
+    "org": "Made by", "released": "Released", "status": "Status", "open_weights": "Open weights",
+    "license": "Licence", "input": "Input", "output": "Output", "context_window": "Context window",
+    "max_output_tokens": "Max output", "knowledge_cutoff": "Knowledge cutoff", "reasoning": "Reasoning",
+    "modes": "Modes", "pricing": "Pricing", "family": "Family", "aliases": "Also known as",
+}
+
+ASKED_FIELDS = {
+    "org": ["org"], "released": ["released"], "open_weights": ["open_weights", "license"],
+    "modalities": ["input", "output"], "context_window": ["context_window"],
+    "max_output_tokens": ["max_output_tokens"], "knowledge_cutoff": ["knowledge_cutoff"],
+    "pricing": ["pricing"], "modes": ["modes"], "aliases": ["aliases"], "reasoning": ["reasoning", "modes"],
+    "status": ["status"],
+}
+"""Which card fields answer each asked-for field."""
+
+
+def _pricing(pricing: dict | None) -> str | None:
+    if not pricing:
+        return None
+    parts = []
+    if "input_per_mtok" in pricing:
+        parts.append(f"${fmt.number(pricing['input_per_mtok'])} input")
+    if "output_per_mtok" in pricing:
+        parts.append(f"${fmt.number(pricing['output_per_mtok'])} output")
+    return " / ".join(parts) + " per million tokens" if parts else None
+
+
+def model_fields(kb: KnowledgeBase, model_id: int) -> dict[str, str | None]:
+    """Every card field of a model as text, None where the knowledge base does not know it."""
+    m = kb.model(model_id)
+    org = kb.org(m.org_id)
+    maker = org.name + (f" ({kb.org(org.parent_id).name})" if org.parent_id else "")
+    return {
+        "org": maker,
+        "released": m.released,
+        "status": m.status,
+        "open_weights": None if m.open_weights is None else fmt.yes_no(m.open_weights),
+        "license": m.license,
+        "input": ", ".join(m.input_modalities) if m.input_modalities else None,
+        "output": ", ".join(m.output_modalities) if m.output_modalities else None,
+        "context_window": fmt.tokens(m.context_window) if m.context_window else None,
+        "max_output_tokens": fmt.tokens(m.max_output_tokens) if m.max_output_tokens else None,
+        "knowledge_cutoff": m.knowledge_cutoff,
+        "reasoning": None if m.reasoning is None else fmt.yes_no(m.reasoning),
+        "modes": ", ".join(m.modes) if m.modes else None,
+        "pricing": _pricing(m.pricing),
+        "family": m.family,
+        "aliases": ", ".join(kb.aliases(("model", model_id))) or None,
+    }
+
+
+def model_card(kb: KnowledgeBase, question: str, model: Ref) -> Answer:
+    """Everything known about a model: its fields, its scores and their sources."""
+    m = kb.model(model[1])
+    values = model_fields(kb, model[1])
+    cites = fmt.Citations()
+    cites.cite(kb.source(m.source_id))
+    fields = [(FIELD_LABELS[k], v) for k, v in values.items() if v]
+    rows = []
+    for s in kb.scores([model[1]]):
+        bench = kb.benchmark(s.benchmark_id)
+        rows.append([bench.name, fmt.score(s.value, bench.unit), s.setting or "—", fmt.day(s.date),
+                     cites.cite(s.source, s.date)])
+    text = m.description or f"{m.name} is a model by {values['org']}."
+    table = Table(["Benchmark", "Score", "Setting", "Date", "Source"], rows,
+                  [False, True, False, False, False]) if rows else None
+    return Answer(question, "model", True, m.name, text, table, fields, cites.refs)
+
+
+def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Parsed) -> Answer:
+    """The asked-for fields of a model (saying plainly which are unknown), with facts that bear on them."""
+    m = kb.model(model[1])
+    values = model_fields(kb, model[1])
+    wanted = [f for asked in parsed.fields for f in ASKED_FIELDS[asked]]
+    wanted = list(dict.fromkeys(wanted))
+    cites = fmt.Citations()
+    marker = cites.cite(kb.source(m.source_id))
+    known = [(FIELD_LABELS[f], values[f]) for f in wanted if values[f]]
+    unknown = [FIELD_LABELS[f].lower() for f in wanted if not values[f]]
+    lines = [f"{m.name} — {label}: {value}. {marker}".rstrip() for label, value in known]
+    if unknown:
+        lines.append(f"The knowledge base does not hold the {fmt.join_names(unknown)} of {m.name}.")
+    facts = best_facts(kb, parsed, [model], minimum=2)
+    lines += fact_lines(facts, cites)
+    found = bool(known or facts)
+    return Answer(question, "model_fact", found, m.name, "\n".join(lines), fields=known, sources=cites.refs,
+                  suggestions=[] if found else [m.name])
+
+
+def benchmark_card(kb: KnowledgeBase, question: str, benchmark: Ref) -> Answer:
+    """What a benchmark measures, and its current leaders."""
+    b = kb.benchmark(benchmark[1])
+    cites = fmt.Citations()
+    marker = cites.cite(kb.source(b.source_id))
+    board = leaderboard_answer(kb, question, benchmark, 5, cites=cites)
+    what = f"{b.name}: {b.description} {marker}".rstrip() if b.description else \
+        f"The knowledge base has no description of {b.name}."
+    aliases = ", ".join(kb.aliases(benchmark)) or None
+    fields = [(label, value) for label, value in (
+        ("Category", b.category), ("Unit", b.unit), ("Better", "higher" if b.higher_is_better else "lower"),
+        ("Also known as", aliases)) if value]
+    text = what + (f"\n{board.text}" if board.found else "")
+    return Answer(question, "benchmark", bool(b.description) or board.found, b.name, text, board.table,
+                  fields, cites.refs)
+
+
+def org_card(kb: KnowledgeBase, question: str, org: Ref) -> Answer:
+    """An organization: its parent and units, its models and its latest releases."""
+    o = kb.org(org[1])
+    family = kb.org_family(org[1])
+    models = kb.models_of(family)
+    cites = fmt.Citations()
+    cites.cite(kb.source(o.source_id))
+    fields = []
+    if o.parent_id:
+        fields.append(("Part of", kb.org(o.parent_id).name))
+    units = [kb.org(i).name for i in family if i != org[1]]
+    if units:
+        fields.append(("Units", ", ".join(units)))
+    rows = [[m.name, m.released or "—", m.status, fmt.yes_no(m.open_weights)] for m in models]
+    text = o.description or (f"{o.name} has {len(models)} model{'s' if len(models) != 1 else ''} "
+                             f"in the knowledge base." if models else
+                             f"The knowledge base has no models by {o.name}.")
+    table = Table(["Model", "Released", "Status", "Open weights"], rows) if rows else None
+    return Answer(question, "org", True, o.name, text, table, fields, cites.refs)

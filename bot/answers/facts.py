@@ -1,0 +1,76 @@
+"""Free-text facts: finding the statements that answer a question, by words, topic and names."""
+
+from __future__ import annotations
+
+from rapidfuzz.distance import OSA
+
+from bot import format as fmt
+from bot import vocabulary as V
+from bot.intents import Parsed
+from bot.question import Answer
+from knowledge.matching import Ref, normalize
+from knowledge.store import FactInfo, KnowledgeBase
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _same_word(a: str, b: str) -> bool:
+    if a == b or _stem(a) == _stem(b):
+        return True
+    return len(a) >= 6 and len(b) >= 6 and (a[:6] == b[:6] or OSA.distance(a, b) <= 1)
+
+
+def fact_score(fact: FactInfo, words: list[str], other_names: list[str]) -> int:
+    """How well a fact answers: shared words, words pointing at its topic, other names it mentions."""
+    text_words = set(normalize(fact.text).split())
+    topic_words = V.TOPIC_WORDS.get((fact.topic or "").lower(), ())
+    score = 0
+    for word in set(words):
+        if any(_same_word(word, t) for t in text_words):
+            score += 2
+        elif word in topic_words or word == (fact.topic or "").lower():
+            score += 1
+    text_key = f" {normalize(fact.text)} "
+    score += sum(3 for name in other_names if f" {normalize(name)} " in text_key)
+    return score
+
+
+def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, minimum: int = 2,
+               limit: int = 3) -> list[FactInfo]:
+    """The facts that best answer the question, about these subjects (or any), strongest first."""
+    index = kb.index()
+    mentioned = parsed.models + parsed.benchmarks + parsed.orgs
+    facts = kb.facts(subjects)
+    ranked = []
+    for fact in facts:
+        others = [index.name(r) for r in mentioned if r != fact.subject]
+        score = fact_score(fact, parsed.content_words, others)
+        if score >= minimum:
+            ranked.append((score, fact))
+    ranked.sort(key=lambda pair: -pair[0])
+    if not ranked:
+        return []
+    top = ranked[0][0]
+    return [fact for score, fact in ranked if score >= max(minimum, top - 2)][:limit]
+
+
+def fact_lines(facts: list[FactInfo], cites: fmt.Citations) -> list[str]:
+    """Each fact as a sentence with its citation marker."""
+    return [f"{f.text} {cites.cite(f.source)}".rstrip() for f in facts]
+
+
+def fact_answer(kb: KnowledgeBase, question: str, parsed: Parsed, subjects: list[Ref] | None) -> Answer | None:
+    """An answer from free-text facts, or None when no fact matches well enough."""
+    facts = best_facts(kb, parsed, subjects)
+    if not facts:
+        return None
+    index = kb.index()
+    cites = fmt.Citations()
+    about = fmt.join_names([index.name(s) for s in subjects]) if subjects else "the knowledge base"
+    return Answer(question, "fact", True, f"About {about}", " ".join(fact_lines(facts, cites)),
+                  sources=cites.refs)

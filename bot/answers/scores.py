@@ -1,0 +1,209 @@
+"""Answers made of scores: one model's score, comparisons and leaderboards."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bot import format as fmt
+from bot.question import Answer, Table
+from knowledge.matching import Ref
+from knowledge.store import KnowledgeBase, ScoreInfo
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _better(a: float, b: float, higher_is_better: bool) -> bool:
+    return a > b if higher_is_better else a < b
+
+
+def _best(scores: list[ScoreInfo], higher_is_better: bool) -> ScoreInfo:
+    return max(scores, key=lambda s: s.value if higher_is_better else -s.value)
+
+
+def _with_setting(text: str, setting: str) -> str:
+    return f"{text} ({setting})" if setting else text
+
+
+def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[Ref]) -> Answer:
+    """A model's scores on one or more benchmarks: every score, with setting, date and source."""
+    index = kb.index()
+    m_name = index.name(model)
+    scores = kb.scores([model[1]], [b[1] for b in benchmarks])
+    by_bench: dict[int, list[ScoreInfo]] = defaultdict(list)
+    for s in scores:
+        by_bench[s.benchmark_id].append(s)
+    missing = [index.name(b) for b in benchmarks if b[1] not in by_bench]
+    if not scores:
+        scored = [index.name(("benchmark", b)) for b in kb.benchmark_ids_scored(model[1])]
+        has = f" It has scores on {fmt.join_names(sorted(scored))}." if scored else \
+            " It has no benchmark scores here yet."
+        return Answer(question, "score", False, f"{m_name}: no score",
+                      f"The knowledge base has no {fmt.join_names(missing)} score for {m_name}.{has}",
+                      suggestions=sorted(scored)[:3])
+    cites = fmt.Citations()
+    lines, rows = [], []
+    for b in benchmarks:
+        bench = kb.benchmark(b[1])
+        found = by_bench.get(b[1], [])
+        for s in found:
+            mark = cites.cite(s.source, s.date)
+            rows.append([bench.name, fmt.score(s.value, bench.unit), s.setting or "—", fmt.day(s.date), mark])
+        if len(found) == 1:
+            s = found[0]
+            place, total = kb.rank(b[1], s.value, bench.higher_is_better)
+            where = f" in {s.setting}" if s.setting else ""
+            lines.append(f"{m_name} scored {fmt.score(s.value, bench.unit)} on {bench.name}{where} "
+                         f"{cites.cite(s.source, s.date)}. That is {_ordinal(place)} of {total} models "
+                         f"with a {bench.name} score here.")
+        elif found:
+            lines.append(f"{m_name} has {len(found)} scores on {bench.name}, told apart by setting and source.")
+    if missing:
+        lines.append(f"No {fmt.join_names(missing)} score for {m_name} in the knowledge base.")
+    table = Table(["Benchmark", "Score", "Setting", "Date", "Source"], rows, [False, True, False, False, False])
+    title = f"{m_name} on {fmt.join_names([index.name(b) for b in benchmarks])}"
+    return Answer(question, "score", True, title, " ".join(lines), table, sources=cites.refs)
+
+
+def compare_answer(kb: KnowledgeBase, question: str, models: list[Ref], benchmarks: list[Ref],
+                   asked_which: bool = False) -> Answer:
+    """Models side by side on the given benchmarks, or on every benchmark at least two of them share."""
+    index = kb.index()
+    names = [index.name(m) for m in models]
+    scores = kb.scores([m[1] for m in models], [b[1] for b in benchmarks] if benchmarks else None)
+    grid: dict[int, dict[int, list[ScoreInfo]]] = defaultdict(lambda: defaultdict(list))
+    for s in scores:
+        grid[s.benchmark_id][s.model_id].append(s)
+    if benchmarks:
+        bench_ids = [b[1] for b in benchmarks if b[1] in grid]
+    else:
+        bench_ids = sorted((b for b, per in grid.items() if len(per) >= 2),
+                           key=lambda b: index.name(("benchmark", b)))
+    title = " vs ".join(names)
+    if not bench_ids:
+        return _nothing_to_compare(kb, question, models, benchmarks, title)
+    if len(bench_ids) == 1:
+        return _compare_one(kb, question, models, bench_ids[0], grid[bench_ids[0]], title, asked_which)
+    return _compare_many(kb, question, models, bench_ids, grid, title, asked_which)
+
+
+def _nothing_to_compare(kb, question, models, benchmarks, title) -> Answer:
+    index = kb.index()
+    names = [index.name(m) for m in models]
+    if benchmarks:
+        text = (f"The knowledge base has no {fmt.join_names([index.name(b) for b in benchmarks])} score for "
+                f"{fmt.join_names(names)}, so they cannot be compared there.")
+    else:
+        text = f"{fmt.join_names(names)} share no benchmark in the knowledge base, so there is nothing to compare."
+    scored = sorted({index.name(("benchmark", b)) for m in models for b in kb.benchmark_ids_scored(m[1])})
+    return Answer(question, "compare", False, title, text, suggestions=scored[:3])
+
+
+def _compare_one(kb, question, models, bench_id, per_model, title, asked_which) -> Answer:
+    index = kb.index()
+    bench = kb.benchmark(bench_id)
+    cites = fmt.Citations()
+    ranked = sorted(per_model.items(), key=lambda kv: _best(kv[1], bench.higher_is_better).value,
+                    reverse=bench.higher_is_better)
+    rows = []
+    for model_id, found in ranked:
+        for s in sorted(found, key=lambda s: s.value, reverse=bench.higher_is_better):
+            rows.append([index.name(("model", model_id)), fmt.score(s.value, bench.unit), s.setting or "—",
+                         fmt.day(s.date), cites.cite(s.source, s.date)])
+    missing = [index.name(m) for m in models if m[1] not in per_model]
+    lead_id, lead_scores = ranked[0]
+    lead = _best(lead_scores, bench.higher_is_better)
+    lines = []
+    if len(ranked) >= 2:
+        runner = _best(ranked[1][1], bench.higher_is_better)
+        if lead.value == runner.value:
+            lines.append(f"{index.name(('model', lead_id))} and {index.name(('model', ranked[1][0]))} are tied "
+                         f"on {bench.name} at {fmt.score(lead.value, bench.unit)}.")
+        else:
+            lines.append(f"{index.name(('model', lead_id))} leads on {bench.name} with "
+                         f"{fmt.score(lead.value, bench.unit)}, ahead of {index.name(('model', ranked[1][0]))} "
+                         f"({fmt.score(runner.value, bench.unit)}).")
+        settings = {s.setting for found in per_model.values() for s in found}
+        if len(settings) > 1:
+            lines.append("The settings differ, so the figures are not strictly like for like.")
+    if missing:
+        lines.append(f"No {bench.name} score for {fmt.join_names(missing)} in the knowledge base.")
+    if not bench.higher_is_better:
+        lines.append("Lower is better on this benchmark.")
+    found = len(ranked) >= 2 or not asked_which
+    table = Table(["Model", bench.name, "Setting", "Date", "Source"], rows, [False, True, False, False, False],
+                  bench.unit)
+    return Answer(question, "compare", found, f"{title} on {bench.name}", " ".join(lines), table,
+                  sources=cites.refs)
+
+
+def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> Answer:
+    index = kb.index()
+    cites = fmt.Citations()
+    wins: dict[int, int] = defaultdict(int)
+    rows = []
+    settings_differ = False
+    for bench_id in bench_ids:
+        bench = kb.benchmark(bench_id)
+        cells, best_here = [], {}
+        for m in models:
+            found = grid[bench_id].get(m[1], [])
+            if not found:
+                cells.append("—")
+                continue
+            top = _best(found, bench.higher_is_better)
+            best_here[m[1]] = top.value
+            extra = f" +{len(found) - 1} more" if len(found) > 1 else ""
+            cells.append(_with_setting(fmt.score(top.value, bench.unit), top.setting) + extra
+                         + f" {cites.cite(top.source, top.date)}".rstrip())
+        settings_differ |= len({s.setting for f in grid[bench_id].values() for s in f}) > 1
+        if len(best_here) >= 2:
+            winner = max(best_here, key=lambda k: best_here[k] if bench.higher_is_better else -best_here[k])
+            if list(best_here.values()).count(best_here[winner]) == 1:
+                wins[winner] += 1
+        rows.append([bench.name, *cells])
+    lines = [f"{len(bench_ids)} benchmarks with scores for at least two of them."]
+    lines += [f"{index.name(m)} leads on {wins[m[1]]}." for m in models if wins[m[1]]]
+    if settings_differ:
+        lines.append("Some figures were measured in different settings (shown in brackets).")
+    table = Table(["Benchmark", *[index.name(m) for m in models]], rows, [False] + [True] * len(models))
+    return Answer(question, "compare", True, title, " ".join(lines), table, sources=cites.refs)
+
+
+def leaderboard_answer(kb: KnowledgeBase, question: str, benchmark: Ref, count: int | None,
+                       worst: bool = False, cites: fmt.Citations | None = None) -> Answer:
+    """The best (or worst) models on a benchmark, each with its best score, setting and source.
+
+    ``cites`` lets a caller number these sources together with its own.
+    """
+    bench = kb.benchmark(benchmark[1])
+    index = kb.index()
+    limit = min(count or 10, 50)
+    best_first = bench.higher_is_better != worst
+    top, total = kb.leaderboard(benchmark[1], best_first, limit)
+    word = "Bottom" if worst else "Top"
+    if not top:
+        return Answer(question, "leaderboard", False, f"{bench.name} leaderboard",
+                      f"The knowledge base has no {bench.name} scores yet.")
+    cites = cites or fmt.Citations()
+    rows = []
+    for place, s in enumerate(top, 1):
+        rows.append([str(place), index.name(("model", s.model_id)), fmt.score(s.value, bench.unit),
+                     s.setting or "—", fmt.day(s.date), cites.cite(s.source, s.date)])
+    first = top[0]
+    tied = [s for s in top if s.value == first.value]
+    leader = fmt.join_names([index.name(("model", s.model_id)) for s in tied])
+    value = fmt.score(first.value, bench.unit)
+    if worst:
+        lines = [f"{leader} {'has' if len(tied) == 1 else 'share'} the weakest {bench.name} score here: {value}."]
+    else:
+        verb = "leads" if len(tied) == 1 else "share the lead on"
+        lines = [f"{leader} {verb} {bench.name} with {value}, of {total} models with a score here."]
+    if not bench.higher_is_better:
+        lines.append("Lower is better on this benchmark.")
+    table = Table(["#", "Model", bench.name, "Setting", "Date", "Source"], rows,
+                  [True, False, True, False, False, False], bench.unit)
+    return Answer(question, "leaderboard", True, f"{word} {len(top)} on {bench.name}", " ".join(lines), table,
+                  sources=cites.refs)

@@ -1,0 +1,165 @@
+"""The ``modelwire`` command: a thin layer over the knowledge and bot APIs.
+
+Adapter commands (``ask``, ``chat`` and, later, the chat platforms) are loaded lazily by module path,
+so the core never imports an adapter and a command pays only for the libraries it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+ADAPTER_COMMANDS = {
+    "ask": "adapters.console.app:ask",
+    "chat": "adapters.console.app:chat",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose adapter sub-commands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *ADAPTER_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in ADAPTER_COMMANDS:
+            module, attr = ADAPTER_COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup)
+@click.option("--db", "db_url", metavar="URL", envvar="MODELWIRE_DATABASE_URL",
+              help="Database URL (default: an SQLite file in your data directory; env MODELWIRE_DATABASE_URL).")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None) -> None:
+    """modelwire: answers about AI models, benchmarks and releases, with sources."""
+    ctx.obj = {"db": db_url}
+
+
+def open_kb(ctx: click.Context, load_bundled: bool = True):
+    """The knowledge base chosen by ``--db``, ready to use; a connection problem exits with one line."""
+    from sqlalchemy.exc import OperationalError, ArgumentError
+
+    from knowledge.store import KnowledgeBase
+
+    try:
+        return KnowledgeBase.open(ctx.obj["db"], load_bundled=load_bundled)
+    except (OperationalError, ArgumentError) as exc:
+        raise click.ClickException(f"cannot open the knowledge base: {str(exc).splitlines()[0]}") from None
+
+
+@cli.group()
+def kb() -> None:
+    """Manage the knowledge base: import, validate, export, stats."""
+
+
+@kb.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def kb_import(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Import knowledge packs (YAML or JSON), each whole or not at all."""
+    from knowledge.packformat import PackError
+    from knowledge.packs import import_file
+
+    base = open_kb(ctx)
+    failed = 0
+    for path in files:
+        try:
+            result = import_file(base.engine, path)
+        except PackError as exc:
+            failed += 1
+            click.echo(exc.paragraph(), err=True)
+            continue
+        summary = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+        click.echo(f"{path}: imported pack '{result.pack}' ({summary}).")
+    if failed:
+        sys.exit(1)
+
+
+@kb.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def kb_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Check knowledge packs against the knowledge base without writing anything."""
+    from knowledge.packformat import PackError
+    from knowledge.packs import validate_file
+
+    base = open_kb(ctx)
+    failed = 0
+    for path in files:
+        try:
+            pack = validate_file(base.engine, path)
+        except PackError as exc:
+            failed += 1
+            click.echo(exc.paragraph(), err=True)
+            continue
+        click.echo(f"{path}: pack '{pack.pack}' is valid.")
+    if failed:
+        sys.exit(1)
+
+
+@kb.command("export")
+@click.option("--pack", "pack_id", metavar="ID", help="Export one pack (default: the whole knowledge base).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (.json for JSON).")
+@click.pass_context
+def kb_export(ctx: click.Context, pack_id: str | None, output: Path | None) -> None:
+    """Export knowledge as a pack that imports back to the same records."""
+    import yaml
+
+    from knowledge.export import export_pack
+
+    base = open_kb(ctx)
+    try:
+        document = export_pack(base.engine, pack_id)
+    except LookupError:
+        raise click.ClickException(f"no pack '{pack_id}' in the knowledge base (see: modelwire kb stats)")
+    as_json = output is not None and output.suffix.lower() == ".json"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if as_json else \
+        yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@kb.command("stats")
+@click.pass_context
+def kb_stats_command(ctx: click.Context) -> None:
+    """Count what the knowledge base holds, and list its packs."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from knowledge.packs import kb_stats
+    from knowledge.schema import Pack
+
+    base = open_kb(ctx)
+    for name, count in kb_stats(base.engine).items():
+        click.echo(f"{name:<14}{count:>8}")
+    with Session(base.engine) as session:
+        for pack in session.execute(select(Pack).order_by(Pack.id)).scalars():
+            origin = "bundled" if pack.bundled else "imported"
+            click.echo(f"pack {pack.id} ({origin} {pack.imported_at:%Y-%m-%d %H:%M}): {pack.title or ''}")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Migrate the database to the newest schema (and load bundled packs)."""
+    open_kb(ctx)
+    click.echo("database is at the newest schema")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="modelwire")

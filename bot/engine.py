@@ -1,0 +1,132 @@
+"""The one entry point every adapter calls: a Question goes in, an Answer comes out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot import vocabulary as V
+from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
+from bot.answers.facts import fact_answer
+from bot.answers.help import cannot_answer, help_answer, unknown_names
+from bot.answers.releases import releases_answer
+from bot.answers.scores import compare_answer, leaderboard_answer, score_answer
+from bot.intents import Parsed, parse
+from bot.question import Answer, Question
+from knowledge.store import KnowledgeBase
+
+MAX_QUESTION = 2000
+
+
+def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None) -> Answer:
+    """Answer a platform-neutral question from the knowledge base."""
+    text = " ".join(question.text.split())[:MAX_QUESTION]
+    if question.command and question.command != "ask":
+        return _command(question, kb, text)
+    if not text:
+        return help_answer(kb, text)
+    return _free_text(kb, text, parse(text, kb.index(), today))
+
+
+def _command(question: Question, kb: KnowledgeBase, text: str) -> Answer:
+    """Structured commands (slash commands): each argument is resolved as one name."""
+    args, index = question.args, kb.index()
+    if question.command == "help":
+        return help_answer(kb, text)
+    if question.command == "compare":
+        names = [n for n in args.get("models", []) if n.strip()]
+        bench = args.get("benchmark")
+        resolved = [index.resolve(n, ["model"]) for n in names]
+        bench_res = index.resolve(bench, ["benchmark"]) if bench else None
+        missing = [(n, r) for n, r in zip(names, resolved) if not r.found]
+        if bench_res is not None and not bench_res.found:
+            missing.append((bench, bench_res))
+        if missing:
+            return _unresolved(text, missing)
+        models = list(dict.fromkeys(r.ref for r in resolved))
+        if len(models) < 2:
+            return cannot_answer(text, "Name at least two different models to compare, separated by commas.")
+        return compare_answer(kb, text, models, [bench_res.ref] if bench_res else [])
+    if question.command in ("top", "benchmark"):
+        res = index.resolve(args.get("benchmark", ""), ["benchmark"])
+        if not res.found:
+            return _unresolved(text, [(args.get("benchmark", ""), res)])
+        if question.command == "benchmark":
+            return benchmark_card(kb, text, res.ref)
+        return leaderboard_answer(kb, text, res.ref, args.get("n"))
+    if question.command == "model":
+        res = index.resolve(args.get("name", ""), ["model"])
+        if not res.found:
+            return _unresolved(text, [(args.get("name", ""), res)])
+        return model_card(kb, text, res.ref)
+    return cannot_answer(text, f"Unknown command '{question.command}'. Try help.")
+
+
+def _unresolved(text: str, missing) -> Answer:
+    suggestions: list[str] = []
+    parts = []
+    for name, res in missing:
+        parts.append(f"'{name}' could be {', '.join(res.suggestions)}" if res.status == "ambiguous"
+                     else f"I don't know '{name}'")
+        suggestions += [s for s in res.suggestions if s not in suggestions]
+    return Answer(text, "unknown", False, "Not in the knowledge base", "; ".join(parts) + ".",
+                  suggestions=suggestions[:3])
+
+
+def _free_text(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
+    named = p.models or p.benchmarks or p.orgs
+    if p.problems:
+        return unknown_names(kb, text, p, p.problems)
+    if p.has(V.HELP_WORDS) and not named:
+        return help_answer(kb, text)
+    if len(p.models) >= 2:
+        return compare_answer(kb, text, p.models, p.benchmarks, asked_which=p.has(V.COMPARE_WORDS))
+    if p.models:
+        return _about_model(kb, text, p)
+    if p.benchmarks:
+        return _about_benchmark(kb, text, p)
+    if p.unknown_words and not (p.has(V.RELEASE_WORDS) or p.since or p.until):
+        return unknown_names(kb, text, p, p.unknown_words)
+    if p.orgs:
+        return _about_orgs(kb, text, p)
+    if p.has(V.RELEASE_WORDS) or p.since or p.until:
+        return releases_answer(kb, text, [], p.since, p.until, p.count)
+    if p.has(V.LEADERBOARD_WORDS):
+        names = kb.index().suggest(" ".join(p.content_words), ["benchmark"])
+        return cannot_answer(text, "On which benchmark? Name one, for example: top 5 on GPQA Diamond.", names)
+    return fact_answer(kb, text, p, None) or cannot_answer(
+        text, "I don't know how to answer that from the knowledge base. Ask for help to see what I can answer.")
+
+
+def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
+    model = p.models[0]
+    if p.benchmarks:
+        return score_answer(kb, text, model, p.benchmarks)
+    if p.unknown_words:
+        return unknown_names(kb, text, p, p.unknown_words)
+    if p.fields:
+        return model_fact_answer(kb, text, model, p)
+    if p.content_words:
+        found = fact_answer(kb, text, p, [model])
+        if found:
+            return found
+    return model_card(kb, text, model)
+
+
+def _about_benchmark(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
+    bench = p.benchmarks[0]
+    worst = p.has(V.WORSE_WORDS)
+    if p.has(V.LEADERBOARD_WORDS) or p.count:
+        return leaderboard_answer(kb, text, bench, p.count, worst)
+    if p.unknown_words:
+        return unknown_names(kb, text, p, p.unknown_words)
+    return benchmark_card(kb, text, bench)
+
+
+def _about_orgs(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
+    if p.has(V.RELEASE_WORDS) or p.since or p.until:
+        return releases_answer(kb, text, p.orgs, p.since, p.until, p.count)
+    if p.content_words:
+        found = fact_answer(kb, text, p, p.orgs)
+        if found:
+            return found
+    return org_card(kb, text, p.orgs[0])

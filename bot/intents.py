@@ -1,0 +1,175 @@
+"""What a free-text question asks: its names, the words around them, numbers and dates.
+
+``parse`` does no database work beyond the alias index; ``decide`` picks the intent from it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from bot import vocabulary as V
+from knowledge.matching import AliasIndex, Mention, Ref, tokenize
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_ISO_MONTH = re.compile(r"\b(\d{4})-(\d{1,2})\b(?!-)")
+_NAMED_MONTH = re.compile(r"\b([a-z]{3,9})\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(\d{4})\b")
+_SINCE = re.compile(r"\b(since|after|from)\s*$")
+_BEFORE = re.compile(r"\b(before|until|till|by)\s*$")
+_RELATIVE = re.compile(r"\b(?:in the |over the )?(last|past)\s+(\d+)?\s*(day|week|month|year)s?\b")
+
+
+@dataclass
+class Parsed:
+    """The pieces of a question."""
+
+    text: str
+    words: list[str]
+    models: list[Ref] = field(default_factory=list)
+    benchmarks: list[Ref] = field(default_factory=list)
+    orgs: list[Ref] = field(default_factory=list)
+    problems: list[Mention] = field(default_factory=list)
+    unknown_words: list[Mention] = field(default_factory=list)
+    count: int | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    fields: list[str] = field(default_factory=list)
+
+    def has(self, vocabulary: frozenset[str]) -> bool:
+        """Whether any word of the question (names excluded) is in ``vocabulary``."""
+        return any(w in vocabulary for w in self.words)
+
+    @property
+    def content_words(self) -> list[str]:
+        """Words that carry meaning: not names, not function words, not numbers."""
+        return [w for w in self.words if w not in V.FUNCTION_WORDS and not w.isdigit()]
+
+
+def parse(text: str, index: AliasIndex, today: dt.date | None = None) -> Parsed:
+    """Split a question into names (resolved or not), other words, a count and a date range."""
+    mentions = index.find_mentions(text, V.QUESTION_WORDS)
+    tokens = tokenize(text)
+    covered = [(m.start, m.end) for m in mentions]
+    words = [_spell(t.norm) for t in tokens if not any(s <= t.start < e for s, e in covered)]
+    parsed = Parsed(text, words)
+    for mention in mentions:
+        _place(parsed, mention)
+    parsed.count = _count(words)
+    parsed.since, parsed.until = _dates(text, today or dt.date.today())
+    parsed.fields = _fields(words)
+    return parsed
+
+
+def _spell(word: str) -> str:
+    if word in V.QUESTION_WORDS or word.isdigit():
+        return word
+    near = V.QUESTION_WORDS.near(word, min_length=5)
+    return near[0] if len(near) == 1 else word
+
+
+def _place(parsed: Parsed, mention: Mention) -> None:
+    if mention.status == "unknown":
+        (parsed.problems if mention.namey else parsed.unknown_words).append(mention)
+        return
+    if not mention.resolved:
+        parsed.problems.append(mention)
+        return
+    for kind, bucket in (("model", parsed.models), ("benchmark", parsed.benchmarks), ("org", parsed.orgs)):
+        ref = mention.ref_of(kind)
+        if ref is not None:
+            if ref not in bucket:
+                bucket.append(ref)
+            return
+
+
+def _count(words: list[str]) -> int | None:
+    for i, word in enumerate(words):
+        if word.isdigit() and 0 < int(word) <= 100:
+            before = words[i - 1] if i else ""
+            after = words[i + 1] if i + 1 < len(words) else ""
+            if before in ("top", "best", "first") or after in ("best", "top", "models", "highest"):
+                return int(word)
+    return None
+
+
+def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """A date range from ISO dates, month names, "since ...", "in April 2026" or "last 30 days"."""
+    lowered = text.lower()
+    relative = _RELATIVE.search(lowered)
+    if relative:
+        n = int(relative.group(2) or 1)
+        unit = {"day": 1, "week": 7, "month": 30, "year": 365}[relative.group(3)]
+        return today - dt.timedelta(days=n * unit), None
+    if "this month" in lowered:
+        return today.replace(day=1), None
+    if "this year" in lowered:
+        return dt.date(today.year, 1, 1), None
+    for pattern, builder in ((_ISO_DAY, _iso_day), (_NAMED_MONTH, _named), (_ISO_MONTH, _iso_month)):
+        for match in pattern.finditer(lowered):
+            span = builder(match)
+            if span is None:
+                continue
+            prefix = lowered[: match.start()]
+            if _SINCE.search(prefix):
+                return span[0], None
+            if _BEFORE.search(prefix):
+                return None, span[1]
+            return span
+    return None, None
+
+
+def _iso_day(match) -> tuple[dt.date, dt.date] | None:
+    try:
+        day = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+    return day, day
+
+
+def _iso_month(match) -> tuple[dt.date, dt.date] | None:
+    return _month_span(int(match.group(1)), int(match.group(2)))
+
+
+def _named(match) -> tuple[dt.date, dt.date] | None:
+    month = _MONTHS.get(match.group(1))
+    if month is None:
+        return None
+    year = int(match.group(3))
+    if match.group(2):
+        try:
+            day = dt.date(year, month, int(match.group(2)))
+        except ValueError:
+            return None
+        return day, day
+    return _month_span(year, month)
+
+
+def _month_span(year: int, month: int) -> tuple[dt.date, dt.date] | None:
+    if not 1 <= month <= 12:
+        return None
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, 1), dt.date(year, month, last)
+
+
+def _fields(words: list[str]) -> list[str]:
+    """Model-card fields the question asks for; a phrase inside a longer matched phrase does not count."""
+    joined = f" {' '.join(words)} "
+    spans: list[tuple[int, int, str]] = []
+    for name, phrases in V.FIELD_KEYWORDS.items():
+        for phrase in phrases:
+            start = joined.find(f" {phrase} ")
+            while start != -1:
+                spans.append((start, start + len(phrase) + 1, name))
+                start = joined.find(f" {phrase} ", start + 1)
+    kept = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0]
+                                        for o in spans)]
+    names: list[str] = []
+    for _, _, name in sorted(kept):
+        if name not in names:
+            names.append(name)
+    return names

@@ -1,0 +1,75 @@
+"""The platform-neutral question that adapters hand in and the answer they get back. No markup."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a question came from, so the answer can travel back the same way."""
+
+    platform: str = "console"
+    workspace: str | None = None
+    channel: str | None = None
+    thread: str | None = None
+    user: str | None = None
+
+
+@dataclass
+class Question:
+    """What a person asked.
+
+    ``command`` is None for free text; adapters with structured commands set it to "compare"
+    (args: models, benchmark), "top" (benchmark, n), "model" (name), "benchmark" (name) or "help".
+    """
+
+    text: str = ""
+    command: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass
+class Table:
+    """Rows of cells; ``numeric`` marks columns to right-align. ``values`` keeps raw numbers per row."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: list[bool] = field(default_factory=list)
+    unit: str | None = None
+
+
+@dataclass
+class SourceRef:
+    """A cited source: what readers see and where to click."""
+
+    title: str
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass
+class Answer:
+    """What modelwire says back; every adapter renders this, ``to_dict`` is the machine form."""
+
+    question: str
+    intent: str
+    found: bool
+    title: str
+    text: str
+    table: Table | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    sources: list[SourceRef] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape of an answer; ``text`` is the complete plain-text rendering."""
+        from bot.plaintext import render
+
+        data = asdict(self)
+        data["body"] = self.text
+        data["text"] = render(self)
+        data["fields"] = [{"name": n, "value": v} for n, v in self.fields]
+        return data

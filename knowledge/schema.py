@@ -1,0 +1,194 @@
+"""SQLAlchemy 2 tables of the knowledge base.
+
+Scores, facts, releases and aliases remember the pack that last wrote them (``pack_id``), and
+``pack_members`` records which organizations, models, benchmarks and sources a pack declares, so a
+pack can be re-imported in place and exported again. Names and aliases of organizations, models and benchmarks live in one
+``aliases`` table keyed by their normalised form, which makes "merge by name or alias" a lookup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every knowledge table."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Meta(Base):
+    """Key/value settings of the database itself, such as the knowledge version."""
+
+    __tablename__ = "kb_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class Pack(Base):
+    """One imported knowledge pack."""
+
+    __tablename__ = "packs"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    bundled: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+
+
+class PackMember(Base):
+    """That a pack declares an organization, model, benchmark or source (for export and clean-up)."""
+
+    __tablename__ = "pack_members"
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Source(Base):
+    """Where a record comes from: an article, an announcement, a leaderboard."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    published: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Organization(Base):
+    """A lab, company or unit that makes models."""
+
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(1000))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+
+
+class Model(Base):
+    """An AI model, with the facts that have a field of their own."""
+
+    __tablename__ = "models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    family: Mapped[str | None] = mapped_column(String(200))
+    released: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="released")
+    open_weights: Mapped[bool | None] = mapped_column(Boolean)
+    license: Mapped[str | None] = mapped_column(String(200))
+    input_modalities: Mapped[list | None] = mapped_column(JSON)
+    output_modalities: Mapped[list | None] = mapped_column(JSON)
+    context_window: Mapped[int | None] = mapped_column(Integer)
+    max_output_tokens: Mapped[int | None] = mapped_column(Integer)
+    knowledge_cutoff: Mapped[str | None] = mapped_column(String(10))
+    reasoning: Mapped[bool | None] = mapped_column(Boolean)
+    modes: Mapped[list | None] = mapped_column(JSON)
+    pricing: Mapped[dict | None] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(Text)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+
+
+class Benchmark(Base):
+    """An evaluation that models are scored on."""
+
+    __tablename__ = "benchmarks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(100))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(1000))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+
+
+class Alias(Base):
+    """A name or alias of an organization, model or benchmark; ``norm`` is unique per kind."""
+
+    __tablename__ = "aliases"
+    __table_args__ = (UniqueConstraint("kind", "norm", name="uq_aliases_kind_norm"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    alias: Mapped[str] = mapped_column(String(300))
+    norm: Mapped[str] = mapped_column(String(300))
+    is_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    pack_id: Mapped[str | None] = mapped_column(ForeignKey("packs.id", ondelete="SET NULL"))
+
+
+Index("ix_aliases_entity", Alias.kind, Alias.entity_id)
+
+
+class Score(Base):
+    """One published result of a model on a benchmark, in a setting, from a source."""
+
+    __tablename__ = "scores"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    benchmark_id: Mapped[int] = mapped_column(ForeignKey("benchmarks.id", ondelete="CASCADE"))
+    value: Mapped[float] = mapped_column(Float)
+    setting: Mapped[str] = mapped_column(String(300), default="")
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    pack_id: Mapped[str | None] = mapped_column(ForeignKey("packs.id", ondelete="SET NULL"))
+
+
+Index("ix_scores_model_benchmark", Score.model_id, Score.benchmark_id)
+Index("ix_scores_benchmark_value", Score.benchmark_id, Score.value)
+
+
+class Fact(Base):
+    """A statement about a model, organization or benchmark that fits no field."""
+
+    __tablename__ = "facts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(12))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    pack_id: Mapped[str | None] = mapped_column(ForeignKey("packs.id", ondelete="SET NULL"))
+
+
+Index("ix_facts_subject", Fact.subject_kind, Fact.subject_id)
+
+
+class Release(Base):
+    """A release record: what digests announce. ``created_at`` is when it entered the base."""
+
+    __tablename__ = "releases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(1000))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    pack_id: Mapped[str | None] = mapped_column(ForeignKey("packs.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
+
+
+KINDS = ("org", "model", "benchmark")

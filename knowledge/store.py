@@ -1,0 +1,254 @@
+"""The only code that queries the knowledge base for answers.
+
+``KnowledgeBase`` hands out plain, read-only records and an ``AliasIndex`` that is rebuilt only when
+the knowledge version changes (every import bumps it), so a long-running bot sees new packs at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from knowledge.db import database_url, ensure_ready, make_engine
+from knowledge.matching import AliasIndex, Ref
+from knowledge.schema import Alias, Benchmark, Fact, Meta, Model, Organization, Release, Score, Source
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a record comes from."""
+
+    id: int
+    key: str
+    title: str | None
+    publisher: str | None
+    url: str | None
+    published: dt.date | None
+
+    @property
+    def label(self) -> str:
+        """A human name for the source: publisher and title, or the URL."""
+        parts = [p for p in (self.publisher, self.title) if p]
+        return " — ".join(parts) if parts else (self.url or self.key)
+
+
+@dataclass(frozen=True)
+class ScoreInfo:
+    """One score, with the names a reader needs."""
+
+    model_id: int
+    benchmark_id: int
+    value: float
+    setting: str
+    date: dt.date | None
+    source: SourceInfo | None
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """A release record."""
+
+    id: int
+    model_id: int | None
+    org_id: int | None
+    date: dt.date
+    title: str
+    summary: str | None
+    url: str | None
+    source: SourceInfo | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FactInfo:
+    """A free-text fact about one subject."""
+
+    subject: Ref
+    text: str
+    topic: str | None
+    source: SourceInfo | None
+
+
+class KnowledgeBase:
+    """Read access to the knowledge base for the question engine and the adapters."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._index: AliasIndex | None = None
+        self._index_version: str | None = None
+        self._sources: dict[int, SourceInfo] = {}
+
+    @classmethod
+    def open(cls, url: str | None = None, load_bundled: bool = True) -> "KnowledgeBase":
+        """Connect to ``url`` (or the configured default), migrating and loading bundled packs if needed."""
+        engine = make_engine(database_url(url))
+        ensure_ready(engine, load_bundled=load_bundled)
+        return cls(engine)
+
+    # -- names --------------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """The knowledge version; it changes with every import."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(Meta.value).where(Meta.key == "version")).scalar() or "0"
+
+    def index(self) -> AliasIndex:
+        """The alias index of the current knowledge version."""
+        version = self.version()
+        if self._index is None or version != self._index_version:
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(Alias.kind, Alias.entity_id, Alias.alias, Alias.is_name)).all()
+            self._index = AliasIndex(rows)
+            self._index_version = version
+            self._sources.clear()
+        return self._index
+
+    # -- records ------------------------------------------------------------------------------
+
+    def source(self, source_id: int | None) -> SourceInfo | None:
+        """A source by id (cached per knowledge version)."""
+        if source_id is None:
+            return None
+        if source_id not in self._sources:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(Source.id, Source.key, Source.title, Source.publisher, Source.url,
+                                          Source.published).where(Source.id == source_id)).one()
+            self._sources[source_id] = SourceInfo(*row)
+        return self._sources[source_id]
+
+    def model(self, model_id: int) -> Model:
+        """A model record (detached, read-only)."""
+        return self._get(Model, model_id)
+
+    def benchmark(self, benchmark_id: int) -> Benchmark:
+        """A benchmark record (detached, read-only)."""
+        return self._get(Benchmark, benchmark_id)
+
+    def org(self, org_id: int) -> Organization:
+        """An organization record (detached, read-only)."""
+        return self._get(Organization, org_id)
+
+    def _get(self, table, entity_id: int):
+        from sqlalchemy.orm import Session
+
+        with Session(self.engine, expire_on_commit=False) as session:
+            row = session.get(table, entity_id)
+            session.expunge_all()
+            return row
+
+    def aliases(self, ref: Ref) -> list[str]:
+        """Every alias of an entity other than its display name."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(Alias.alias).where(Alias.kind == ref[0], Alias.entity_id == ref[1],
+                                                               ~Alias.is_name).order_by(Alias.id)).scalars())
+
+    def _scores(self, *where) -> list[ScoreInfo]:
+        query = select(Score.model_id, Score.benchmark_id, Score.value, Score.setting, Score.date,
+                       Score.source_id).where(*where).order_by(Score.benchmark_id, Score.model_id, Score.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [ScoreInfo(m, b, v, s or "", d, self.source(src)) for m, b, v, s, d, src in rows]
+
+    def scores(self, model_ids: Iterable[int], benchmark_ids: Iterable[int] | None = None) -> list[ScoreInfo]:
+        """Every score of these models (on these benchmarks, if given)."""
+        where = [Score.model_id.in_(list(model_ids))]
+        if benchmark_ids is not None:
+            where.append(Score.benchmark_id.in_(list(benchmark_ids)))
+        return self._scores(*where)
+
+    def leaderboard(self, benchmark_id: int, higher_is_better: bool, limit: int) -> tuple[list[ScoreInfo], int]:
+        """The best score of each model on a benchmark, best first, and how many models have one."""
+        best = func.max(Score.value) if higher_is_better else func.min(Score.value)
+        order = best.desc() if higher_is_better else best.asc()
+        query = (select(Score.model_id, best).where(Score.benchmark_id == benchmark_id)
+                 .group_by(Score.model_id).order_by(order, Score.model_id).limit(limit))
+        with self.engine.connect() as conn:
+            top = conn.execute(query).all()
+            total = conn.execute(select(func.count(func.distinct(Score.model_id)))
+                                 .where(Score.benchmark_id == benchmark_id)).scalar_one()
+        wanted = dict(top)
+        rows = self._scores(Score.benchmark_id == benchmark_id, Score.model_id.in_(list(wanted)))
+        chosen: dict[int, ScoreInfo] = {}
+        for row in rows:
+            if row.value == wanted[row.model_id] and row.model_id not in chosen:
+                chosen[row.model_id] = row
+        return [chosen[m] for m, _ in top], total
+
+    def rank(self, benchmark_id: int, value: float, higher_is_better: bool) -> tuple[int, int]:
+        """The place a value would take among each model's best score on a benchmark, and the field size."""
+        best = (func.max if higher_is_better else func.min)(Score.value).label("best")
+        per_model = (select(Score.model_id, best).where(Score.benchmark_id == benchmark_id)
+                     .group_by(Score.model_id).subquery())
+        ahead = per_model.c.best > value if higher_is_better else per_model.c.best < value
+        with self.engine.connect() as conn:
+            better = conn.execute(select(func.count()).select_from(per_model).where(ahead)).scalar_one()
+            total = conn.execute(select(func.count()).select_from(per_model)).scalar_one()
+        return better + 1, total
+
+    def benchmark_ids_scored(self, model_id: int) -> list[int]:
+        """Benchmarks this model has at least one score on."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(Score.benchmark_id).where(Score.model_id == model_id)
+                                     .distinct()).scalars())
+
+    def facts(self, subjects: Iterable[Ref] | None = None, limit: int = 2000) -> list[FactInfo]:
+        """Facts about these subjects, or all facts (up to ``limit``)."""
+        query = select(Fact.subject_kind, Fact.subject_id, Fact.text, Fact.topic, Fact.source_id).order_by(Fact.id)
+        subjects = list(subjects) if subjects is not None else None
+        if subjects is not None:
+            if not subjects:
+                return []
+            kinds = {k for k, _ in subjects}
+            query = query.where(Fact.subject_kind.in_(kinds), Fact.subject_id.in_([i for _, i in subjects]))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit)).all()
+        wanted = set(subjects) if subjects is not None else None
+        return [FactInfo((k, i), t, topic, self.source(src)) for k, i, t, topic, src in rows
+                if wanted is None or (k, i) in wanted]
+
+    def org_family(self, org_id: int) -> list[int]:
+        """An organization and every unit below it."""
+        family, frontier = {org_id}, {org_id}
+        with self.engine.connect() as conn:
+            while frontier:
+                frontier = set(conn.execute(select(Organization.id).where(
+                    Organization.parent_id.in_(frontier))).scalars()) - family
+                family |= frontier
+        return sorted(family)
+
+    def models_of(self, org_ids: Iterable[int]) -> list[Model]:
+        """Models made by these organizations, newest first."""
+        from sqlalchemy.orm import Session
+
+        with Session(self.engine, expire_on_commit=False) as session:
+            rows = list(session.execute(select(Model).where(Model.org_id.in_(list(org_ids)))
+                                        .order_by(Model.released.desc(), Model.name)).scalars())
+            session.expunge_all()
+        return rows
+
+    def releases(self, org_ids: Iterable[int] | None = None, since: dt.date | None = None,
+                 until: dt.date | None = None, limit: int = 10) -> list[ReleaseInfo]:
+        """Release records, newest first, optionally by organization and date range (inclusive)."""
+        query = select(Release.id, Release.model_id, Release.org_id, Release.date, Release.title,
+                       Release.summary, Release.url, Release.source_id, Release.created_at)
+        if org_ids is not None:
+            query = query.where(Release.org_id.in_(list(org_ids)))
+        if since is not None:
+            query = query.where(Release.date >= since)
+        if until is not None:
+            query = query.where(Release.date <= until)
+        query = query.order_by(Release.date.desc(), Release.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [ReleaseInfo(i, m, o, d, t, s, u, self.source(src), c) for i, m, o, d, t, s, u, src, c in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many models, benchmarks, scores and releases there are (for help texts)."""
+        with self.engine.connect() as conn:
+            return {name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                    for name, t in (("models", Model), ("benchmarks", Benchmark), ("scores", Score),
+                                    ("releases", Release))}
