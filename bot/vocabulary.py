@@ -24,7 +24,7 @@ right really exactly roughly approximately around overall per versus vs v agains
 _QUESTION_WORDS = """
 score scores scored scoring result results perform performs performance performed do does did
 number numbers figure figures rate rated rating ratings mark marks percent percentage points point
-benchmark benchmarks bench eval evals evaluation evaluations test tests tested measure measures measured
+benchmark benchmarks eval evals evaluation evaluations test tests tested measure measures measured
 model models llm llms ai system systems
 compare compared comparing comparison versus better worse beat beats beaten stronger weaker outperform
 outperforms ahead behind difference differ higher lower leads lead leading leader leaders leaderboard
@@ -56,8 +56,6 @@ FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split()) | frozenset(
     "what which who how when where why model models benchmark benchmarks score scores scored".split())
 """Words that carry no topic: left out when facts are searched."""
 
-QUESTION_WORDS = Lexicon((_FUNCTION_WORDS + _QUESTION_WORDS).split())
-"""Question words, with one-edit spelling correction for words of five letters or more."""
 
 FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
     "org": ("who made", "who built", "who developed", "who created", "who makes", "who is behind",
@@ -91,11 +89,14 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "licensing": ("open", "source", "closed", "license", "licence", "weights"),
     "history": ("history", "delayed", "delay", "rebuilt", "built", "when", "began", "started", "origin"),
     "people": ("who", "leads", "led", "chief", "officer", "ceo", "founder", "people"),
-    "modes": ("mode", "modes", "contemplating", "fast"),
+    "modes": ("mode", "modes", "contemplating"),
     "capabilities": ("good", "strong", "strength", "strengths", "capable", "capabilities", "can"),
     "ranking": ("rank", "ranking", "ranked", "place", "position", "fourth", "where"),
 }
 """Question words that point at a fact topic, used to rank free-text facts."""
+
+QUESTION_WORDS = Lexicon([*(_FUNCTION_WORDS + _QUESTION_WORDS).split(), *(w for ws in TOPIC_WORDS.values() for w in ws)])
+"""Question words, with one-edit spelling correction for words of five letters or more."""
 
 COMPARE_WORDS = frozenset("compare compared comparing comparison vs versus v against better worse beat beats "
                           "stronger weaker outperform outperforms difference differ ahead".split())

@@ -381,10 +381,9 @@ class AliasIndex:
             if all(n.isdigit() for n in norms):
                 continue
             span = text[toks[run[0]].start : toks[run[-1]].end]
-            namey = any(n.isdigit() or n in self.vocab for n in norms)
-            suggestions = self.suggest(span)
+            namey = any(n.isdigit() or n in self.vocab or self.vocab.near(n) for n in norms)
             mentions.append(Mention(span, toks[run[0]].start, toks[run[-1]].end, "unknown", [],
-                                    suggestions, namey or bool(suggestions)))
+                                    self.suggest(span), namey))
         return mentions
 
 

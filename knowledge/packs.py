@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -177,14 +177,27 @@ def import_file(engine: Engine, path: Path, bundled: bool = False) -> ImportResu
     return ImportResult(pack.pack, str(path), counts)
 
 
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 class _Writer:
-    """Writes a validated pack: upserts by name/alias or natural key, then drops what it no longer holds."""
+    """Writes a validated pack: upserts by name/alias or natural key, then drops what it no longer holds.
+
+    Existing names and keys are loaded once and rows are written in bulk, so a pack of 100,000
+    scores costs a few statements per table, not one per record.
+    """
 
     def __init__(self, session: Session, pack: PackIn):
         self.s = session
         self.pack = pack
         self.pid = pack.pack
-        self.sources: dict[str, int] = {}
+        self.sources: dict[str, int] = dict(session.execute(select(Source.key, Source.id)).all())
+        self.members: set[tuple[str, int]] = set()
+        self.names: dict[tuple[str, str], int] = {
+            (kind, norm): entity_id for kind, norm, entity_id in session.execute(
+                select(Alias.kind, Alias.norm, Alias.entity_id))}
 
     def write(self, sha: str, bundled: bool) -> dict[str, int]:
         s, pack = self.s, self.pack
@@ -197,94 +210,100 @@ class _Writer:
         s.flush()
         s.execute(delete(PackMember).where(PackMember.pack_id == self.pid))
         for src in pack.sources:
-            self.sources[src.id] = self._upsert_source(src)
-        orgs = [self._upsert_entity("org", o, self._org_fields(o)) for o in pack.organizations]
-        for org_id, org in zip(orgs, pack.organizations):
-            if org.parent:
-                s.get(Organization, org_id).parent_id = self._ref("org", org.parent)
-        for m in pack.models:
-            self._upsert_entity("model", m, self._model_fields(m))
-        for b in pack.benchmarks:
-            self._upsert_entity("benchmark", b, self._benchmark_fields(b))
+            self._upsert_source(src)
+        org_ids = self._upsert_entities("org", pack.organizations, self._org_fields)
+        parents = [{"id": org_id, "parent_id": self._ref("org", o.parent)}
+                   for org_id, o in zip(org_ids, pack.organizations) if o.parent]
+        if parents:
+            s.execute(update(Organization), parents)
+        self._upsert_entities("model", pack.models, self._model_fields)
+        self._upsert_entities("benchmark", pack.benchmarks, self._benchmark_fields)
         counts = {
             "scores": self._sync_scores(),
             "facts": self._sync_facts(),
             "releases": self._sync_releases(),
         }
         self._drop_stale_aliases()
+        s.execute(insert(PackMember), [{"pack_id": self.pid, "kind": k, "entity_id": e} for k, e in self.members])
         _bump_version(s)
-        counts.update(organizations=len(orgs), models=len(pack.models), benchmarks=len(pack.benchmarks),
+        counts.update(organizations=len(org_ids), models=len(pack.models), benchmarks=len(pack.benchmarks),
                       sources=len(pack.sources))
         return counts
 
     # -- references ---------------------------------------------------------------------------
 
     def _ref(self, kind: str, name: str) -> int:
-        key = normalize(name)
-        return self.s.execute(select(Alias.entity_id).where(Alias.kind == kind, Alias.norm == key)).scalar_one()
+        return self.names[(kind, normalize(name))]
 
     def _source(self, ref: str | None) -> int | None:
         if ref is None:
             return None
-        if ref in self.sources:
-            return self.sources[ref]
-        found = self.s.execute(select(Source.id).where(Source.key == ref)).scalar()
-        if found is None:
+        if ref not in self.sources:
             row = Source(key=ref, url=ref)
             self.s.add(row)
             self.s.flush()
-            found = row.id
-        self.s.merge(PackMember(pack_id=self.pid, kind="source", entity_id=found))
-        self.sources[ref] = found
-        return found
+            self.sources[ref] = row.id
+        self.members.add(("source", self.sources[ref]))
+        return self.sources[ref]
 
     # -- entities -----------------------------------------------------------------------------
 
-    def _upsert_source(self, src) -> int:
-        row = self.s.execute(select(Source).where(Source.key == src.id)).scalar()
+    def _upsert_source(self, src) -> None:
         values = dict(title=src.title, publisher=src.publisher, url=src.url,
                       published=dt.date.fromisoformat(src.published) if src.published else None)
-        if row is None:
+        if src.id in self.sources:
+            self.s.execute(update(Source).where(Source.id == self.sources[src.id]).values(**values))
+        else:
             row = Source(key=src.id, **values)
             self.s.add(row)
-        else:
-            for k, v in values.items():
-                setattr(row, k, v)
-        self.s.flush()
-        self.s.merge(PackMember(pack_id=self.pid, kind="source", entity_id=row.id))
-        return row.id
-
-    def _upsert_entity(self, kind: str, record, values: dict) -> int:
-        table = ENTITY_TABLES[kind]
-        keys = [normalize(n) for n in [record.name, *record.aliases]]
-        existing = self.s.execute(
-            select(Alias.entity_id).where(Alias.kind == kind, Alias.norm.in_(keys))).scalars().first()
-        given = {k: v for k, v in values.items() if v is not None}
-        if existing is None:
-            row = table(name=record.name, **given)
-            self.s.add(row)
             self.s.flush()
-            entity_id = row.id
-        else:
-            entity_id = existing
-            self.s.execute(update(table).where(table.id == entity_id).values(**given))
-        self.s.merge(PackMember(pack_id=self.pid, kind=kind, entity_id=entity_id))
-        self._add_aliases(kind, entity_id, record.name, record.aliases, is_new=existing is None)
-        return entity_id
+            self.sources[src.id] = row.id
+        self.members.add(("source", self.sources[src.id]))
 
-    def _add_aliases(self, kind: str, entity_id: int, name: str, aliases: list[str], is_new: bool) -> None:
-        known = set(self.s.execute(select(Alias.norm).where(Alias.kind == kind, Alias.entity_id == entity_id)
-                                   ).scalars())
-        for alias in [name, *aliases]:
-            key = normalize(alias)
-            if key in known:
-                self.s.execute(update(Alias).where(Alias.kind == kind, Alias.norm == key, ~Alias.is_name)
-                               .values(pack_id=self.pid))
-                continue
-            known.add(key)
-            self.s.add(Alias(kind=kind, entity_id=entity_id, alias=alias, norm=key,
-                             is_name=is_new and alias == name, pack_id=self.pid))
-        self.s.flush()
+    def _upsert_entities(self, kind: str, records: list, fields) -> list[int]:
+        """Insert or merge (by any name or alias) every record of one kind; their ids, in order."""
+        table = ENTITY_TABLES[kind]
+        ids: list[int | None] = []
+        new_rows, updates = [], []
+        for record in records:
+            keys = [normalize(n) for n in [record.name, *record.aliases]]
+            existing = next((self.names[(kind, k)] for k in keys if (kind, k) in self.names), None)
+            given = {k: v for k, v in fields(record).items() if v is not None}
+            ids.append(existing)
+            if existing is None:
+                new_rows.append({"name": record.name, **given})
+            elif given:
+                updates.append({"id": existing, **given})
+        created: set[int] = set()
+        if new_rows:
+            result = self.s.execute(insert(table).returning(table.id, sort_by_parameter_order=True), new_rows)
+            fresh_ids = result.scalars().all()
+            created = set(fresh_ids)
+            fresh = iter(fresh_ids)
+            ids = [i if i is not None else next(fresh) for i in ids]
+        for batch in _group_by_keys(updates):
+            self.s.execute(update(table), batch)
+        self._add_aliases(kind, records, ids, created)
+        self.members.update((kind, i) for i in ids)
+        return ids
+
+    def _add_aliases(self, kind: str, records: list, ids: list[int], created: set[int]) -> None:
+        """Record every name and alias not yet known; claim the known ones for this pack."""
+        rows, claimed = [], []
+        for record, entity_id in zip(records, ids):
+            for alias in [record.name, *record.aliases]:
+                key = normalize(alias)
+                if (kind, key) in self.names:
+                    claimed.append(key)
+                    continue
+                rows.append({"kind": kind, "entity_id": entity_id, "alias": alias, "norm": key,
+                             "is_name": alias == record.name and entity_id in created, "pack_id": self.pid})
+                self.names[(kind, key)] = entity_id
+        if rows:
+            self.s.execute(insert(Alias), rows)
+        for batch in _chunks(claimed):
+            self.s.execute(update(Alias).where(Alias.kind == kind, Alias.norm.in_(batch), ~Alias.is_name)
+                           .values(pack_id=self.pid))
 
     def _drop_stale_aliases(self) -> None:
         """Aliases this pack added earlier but no longer lists (display names are kept)."""
@@ -293,8 +312,8 @@ class _Writer:
         rows = self.s.execute(select(Alias.id, Alias.kind, Alias.norm)
                               .where(Alias.pack_id == self.pid, ~Alias.is_name)).all()
         stale = [i for i, kind, norm in rows if (kind, norm) not in declared]
-        if stale:
-            self.s.execute(delete(Alias).where(Alias.id.in_(stale)))
+        for batch in _chunks(stale):
+            self.s.execute(delete(Alias).where(Alias.id.in_(batch)))
 
     def _org_fields(self, o) -> dict:
         return dict(description=o.description, url=o.url, source_id=self._source(o.source))
@@ -314,27 +333,32 @@ class _Writer:
 
     # -- leaf records -------------------------------------------------------------------------
 
-    def _sync(self, table, records: list[tuple[tuple, dict]], key_columns: tuple[str, ...]) -> int:
-        """Upsert rows by natural key, claiming them for this pack; delete this pack's rows not listed."""
-        keep: set[int] = set()
+    def _sync(self, table, key_columns: tuple[str, ...], records: list[tuple[tuple, dict]], scope=None) -> int:
+        """Upsert rows by natural key, claiming them for this pack; delete this pack's rows not listed.
+
+        ``scope`` narrows the rows whose keys are loaded (those a key could match).
+        """
+        columns = [getattr(table, c) for c in key_columns]
+        query = select(table.id, *columns)
+        if scope is not None:
+            query = query.where(scope)
+        existing = {tuple(row[1:]): row[0] for row in self.s.execute(query)}
+        inserts, updates, keep = [], [], set()
         for key, values in records:
-            where = [getattr(table, c) == v if v is not None else getattr(table, c).is_(None)
-                     for c, v in zip(key_columns, key)]
-            row = self.s.execute(select(table).where(*where)).scalars().first()
-            if row is None:
-                row = table(**{**dict(zip(key_columns, key)), **values, "pack_id": self.pid})
-                self.s.add(row)
-                self.s.flush()
-            else:
-                for k, v in {**values, "pack_id": self.pid}.items():
-                    setattr(row, k, v)
-            keep.add(row.id)
-        self.s.flush()
-        stale = delete(table).where(table.pack_id == self.pid)
-        if keep:
-            stale = stale.where(table.id.notin_(keep))
-        self.s.execute(stale)
-        return len(keep)
+            row_id = existing.get(key)
+            if row_id is None:
+                inserts.append({**dict(zip(key_columns, key)), **values, "pack_id": self.pid})
+            elif row_id not in keep:
+                updates.append({"id": row_id, **values, "pack_id": self.pid})
+                keep.add(row_id)
+        if inserts:
+            keep.update(self.s.execute(insert(table).returning(table.id), inserts).scalars())
+        for batch in _group_by_keys(updates):
+            self.s.execute(update(table), batch)
+        owned = self.s.execute(select(table.id).where(table.pack_id == self.pid)).scalars().all()
+        for batch in _chunks([i for i in owned if i not in keep]):
+            self.s.execute(delete(table).where(table.id.in_(batch)))
+        return len(records)
 
     def _sync_scores(self) -> int:
         records = []
@@ -342,35 +366,38 @@ class _Writer:
             key = (self._ref("model", sc.model), self._ref("benchmark", sc.benchmark), sc.setting or "",
                    self._source(sc.source))
             records.append((key, dict(value=sc.value, date=_day(sc.date))))
-        return self._sync(Score, records, ("model_id", "benchmark_id", "setting", "source_id"))
+        return self._sync(Score, ("model_id", "benchmark_id", "setting", "source_id"), records)
 
     def _sync_facts(self) -> int:
         records = []
         for f in self.pack.facts:
             kind, subject = self._subject(f.subject)
-            key = (self.pid, kind, subject, f.text)
-            records.append((key, dict(topic=f.topic, source_id=self._source(f.source))))
-        return self._sync(Fact, records, ("pack_id", "subject_kind", "subject_id", "text"))
+            records.append(((self.pid, kind, subject, f.text), dict(topic=f.topic, source_id=self._source(f.source))))
+        return self._sync(Fact, ("pack_id", "subject_kind", "subject_id", "text"), records,
+                          Fact.pack_id == self.pid)
 
     def _subject(self, name: str) -> tuple[str, int]:
         key = normalize(name)
-        for kind in ("model", "org", "benchmark"):
-            found = self.s.execute(select(Alias.entity_id).where(Alias.kind == kind, Alias.norm == key)).scalar()
-            if found is not None:
-                return kind, found
-        raise LookupError(name)  # unreachable: references were checked before writing
+        return next((kind, self.names[(kind, key)]) for kind in ("model", "org", "benchmark")
+                    if (kind, key) in self.names)
 
     def _sync_releases(self) -> int:
         records = []
         for r in self.pack.releases:
             model_id = self._ref("model", r.model) if r.model else None
-            org_id = self._ref("org", r.org) if r.org else None
-            if org_id is None:
-                org_id = self.s.get(Model, model_id).org_id
+            org_id = self._ref("org", r.org) if r.org else self.s.get(Model, model_id).org_id
             key = (self.pid, model_id, org_id, _day(r.date))
             records.append((key, dict(title=r.title, summary=r.summary, url=r.url,
                                       source_id=self._source(r.source))))
-        return self._sync(Release, records, ("pack_id", "model_id", "org_id", "date"))
+        return self._sync(Release, ("pack_id", "model_id", "org_id", "date"), records, Release.pack_id == self.pid)
+
+
+def _group_by_keys(rows: list[dict]) -> list[list[dict]]:
+    """Split bulk-update rows into batches that set the same columns."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
 
 
 def _day(value: str | None) -> dt.date | None:

@@ -93,11 +93,10 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
     lines = [f"{m.name} — {label}: {value}. {marker}".rstrip() for label, value in known]
     if unknown:
         lines.append(f"The knowledge base does not hold the {fmt.join_names(unknown)} of {m.name}.")
-    facts = best_facts(kb, parsed, [model], minimum=2)
+    facts = best_facts(kb, parsed, [model], minimum=3)
     lines += fact_lines(facts, cites)
-    found = bool(known or facts)
-    return Answer(question, "model_fact", found, m.name, "\n".join(lines), fields=known, sources=cites.refs,
-                  suggestions=[] if found else [m.name])
+    return Answer(question, "model_fact", bool(known or facts), m.name, "\n".join(lines), fields=known,
+                  sources=cites.refs)
 
 
 def benchmark_card(kb: KnowledgeBase, question: str, benchmark: Ref) -> Answer:

@@ -22,18 +22,19 @@ def _stem(word: str) -> str:
 def _same_word(a: str, b: str) -> bool:
     if a == b or _stem(a) == _stem(b):
         return True
-    return len(a) >= 6 and len(b) >= 6 and (a[:6] == b[:6] or OSA.distance(a, b) <= 1)
+    return len(a) >= 8 and len(b) >= 8 and OSA.distance(a, b) <= 1
 
 
-def fact_score(fact: FactInfo, words: list[str], other_names: list[str]) -> int:
-    """How well a fact answers: shared words, words pointing at its topic, other names it mentions."""
+def fact_score(fact: FactInfo, words: list[str], content: list[str], other_names: list[str]) -> int:
+    """How well a fact answers: shared content words, words pointing at its topic, other names it mentions."""
     text_words = set(normalize(fact.text).split())
-    topic_words = V.TOPIC_WORDS.get((fact.topic or "").lower(), ())
+    topic = (fact.topic or "").lower()
+    topic_words = V.TOPIC_WORDS.get(topic, ())
     score = 0
     for word in set(words):
-        if any(_same_word(word, t) for t in text_words):
+        if word in content and any(_same_word(word, t) for t in text_words):
             score += 2
-        elif word in topic_words or word == (fact.topic or "").lower():
+        elif word in topic_words or word == topic:
             score += 1
     text_key = f" {normalize(fact.text)} "
     score += sum(3 for name in other_names if f" {normalize(name)} " in text_key)
@@ -49,7 +50,7 @@ def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, mi
     ranked = []
     for fact in facts:
         others = [index.name(r) for r in mentioned if r != fact.subject]
-        score = fact_score(fact, parsed.content_words, others)
+        score = fact_score(fact, parsed.words, parsed.content_words, others)
         if score >= minimum:
             ranked.append((score, fact))
     ranked.sort(key=lambda pair: -pair[0])
