@@ -101,10 +101,10 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     model = p.models[0]
     if p.benchmarks:
         return score_answer(kb, text, model, p.benchmarks)
-    if p.unknown_words:
-        return unknown_names(kb, text, p, p.unknown_words)
     if p.fields:
         return model_fact_answer(kb, text, model, p)
+    if p.unknown_words:
+        return unknown_names(kb, text, p, p.unknown_words)
     if p.content_words:
         found = fact_answer(kb, text, p, [model])
         if found:

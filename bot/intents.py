@@ -20,7 +20,8 @@ _ISO_DAY = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _ISO_MONTH = re.compile(r"\b(\d{4})-(\d{1,2})\b(?!-)")
 _NAMED_MONTH = re.compile(r"\b([a-z]{3,9})\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(\d{4})\b")
 _SINCE = re.compile(r"\b(since|after|from)\s*$")
-_BEFORE = re.compile(r"\b(before|until|till|by)\s*$")
+_BEFORE = re.compile(r"\bbefore\s*$")
+_UNTIL = re.compile(r"\b(until|till|through|by)\s*$")
 _RELATIVE = re.compile(r"\b(?:in the |over the )?(last|past)\s+(\d+)?\s*(day|week|month|year)s?\b")
 
 
@@ -54,7 +55,7 @@ def parse(text: str, index: AliasIndex, today: dt.date | None = None) -> Parsed:
     """Split a question into names (resolved or not), other words, a count and a date range."""
     mentions = index.find_mentions(text, V.QUESTION_WORDS)
     tokens = tokenize(text)
-    covered = [(m.start, m.end) for m in mentions]
+    covered = [(m.start, m.end) for m in mentions if m.status != "unknown" or m.namey]
     words = [_spell(t.norm) for t in tokens if not any(s <= t.start < e for s, e in covered)]
     parsed = Parsed(text, words)
     for mention in mentions:
@@ -118,6 +119,8 @@ def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
             if _SINCE.search(prefix):
                 return span[0], None
             if _BEFORE.search(prefix):
+                return None, span[0] - dt.timedelta(days=1)
+            if _UNTIL.search(prefix):
                 return None, span[1]
             return span
     return None, None

@@ -320,7 +320,8 @@ class AliasIndex:
                 continue
             length, refs, cost = hit
             end = i + length
-            while end < len(toks) and self._continues_name(toks[end], words):
+            while end < len(toks) and self._continues_name(toks[end], words) \
+                    and self._longest(toks, readings, end) is None:
                 end += 1
             mentions.append(self._mention(text, toks, i, i + length, end, refs, cost))
             i = end

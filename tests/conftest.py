@@ -1,0 +1,108 @@
+"""Real databases for the tests: an SQLite file, and PostgreSQL when a server is reachable.
+
+Every test that takes ``db_url`` (or a fixture built on it) runs once per backend. The PostgreSQL
+runs use a database created for this test session and a fresh schema per test. Without a server
+they skip with the reason; with MODELWIRE_REQUIRE_POSTGRES=1 (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from knowledge.db import bundled_packs, ensure_ready, make_engine
+from knowledge.store import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_ARTICLE = ROOT.parent / "shared" / "seed" / "000_77cc5f43487664e4.txt"
+PG_ADMIN_URL = os.environ.get("MODELWIRE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_schemas = itertools.count()
+
+
+def _postgres_database():
+    """Create a throw-away database for this session; (url, None) or (None, reason)."""
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        name = f"modelwire_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure to reach the server means: skip (or fail in CI)
+        return None, f"PostgreSQL not reachable at {PG_ADMIN_URL}: {str(exc).splitlines()[0]}", None
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False), None, (admin, name)
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    url, reason, handle = _postgres_database()
+    if url is None:
+        if os.environ.get("MODELWIRE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield url
+    admin, name = handle
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _fresh_url(backend: str, request, tmp_path_factory) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('kb') / 'modelwire.db'}"
+    base = request.getfixturevalue("postgres_database")
+    schema = f"t{next(_schemas)}"
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path_factory) -> str:
+    """A URL of a new, empty database on each backend."""
+    return _fresh_url(request.param, request, tmp_path_factory)
+
+
+@pytest.fixture
+def engine(db_url):
+    """A migrated, empty knowledge database."""
+    eng = make_engine(db_url)
+    ensure_ready(eng, load_bundled=False)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded_kb(request, tmp_path_factory) -> KnowledgeBase:
+    """A knowledge base with the bundled packs, shared by a module's read-only tests."""
+    eng = make_engine(_fresh_url(request.param, request, tmp_path_factory))
+    ensure_ready(eng)
+    yield KnowledgeBase(eng)
+    eng.dispose()
+
+
+@pytest.fixture
+def write_pack(tmp_path):
+    """Write a pack file (YAML text, or a dict for JSON) and return its path."""
+
+    def write(content, name: str = "pack.yaml") -> Path:
+        path = tmp_path / name
+        if isinstance(content, (dict, list)):
+            import json
+
+            path.write_text(json.dumps(content), encoding="utf-8")
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write
+
+
+__all__ = ["ROOT", "SEED_ARTICLE", "bundled_packs"]
