@@ -1,0 +1,33 @@
+"""Alembic migrations run on SQLite and PostgreSQL and match the SQLAlchemy models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.config import Config
+from sqlalchemy import inspect
+
+from knowledge.db import HEAD_REVISION, MIGRATIONS_DIR, current_revision, downgrade, make_engine, migrate
+from knowledge.schema import Base
+
+
+def test_head_constant_matches_alembic():
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+def test_upgrade_matches_models_then_downgrade(db_url):
+    engine = make_engine(db_url)
+    assert current_revision(engine) is None
+    migrate(engine)
+    assert current_revision(engine) == HEAD_REVISION
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+        assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())
+    downgrade(engine, "base")
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
