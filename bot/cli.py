@@ -42,15 +42,23 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
 
 
 def open_kb(ctx: click.Context, load_bundled: bool = True):
-    """The knowledge base chosen by ``--db``, ready to use; a connection problem exits with one line."""
-    from sqlalchemy.exc import OperationalError, ArgumentError
+    """The knowledge base chosen by ``--db``, ready to use; a problem opening it exits with one line.
+
+    Any database error (unreachable server, bad URL, missing schema or permission), a filesystem
+    error (an SQLite folder that cannot be created) or a missing database driver is reported as one
+    ``Error:`` line instead of a traceback.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
 
     from knowledge.store import KnowledgeBase
 
     try:
         return KnowledgeBase.open(ctx.obj["db"], load_bundled=load_bundled)
-    except (OperationalError, ArgumentError) as exc:
-        raise click.ClickException(f"cannot open the knowledge base: {str(exc).splitlines()[0]}") from None
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, ImportError):
+            detail += " (is the driver for this database installed?)"
+        raise click.ClickException(f"cannot open the knowledge base: {detail}") from None
 
 
 @cli.group()

@@ -15,11 +15,14 @@ from bot.question import Answer, Question
 from knowledge.store import KnowledgeBase
 
 MAX_QUESTION = 2000
+STRONG_FACT = 4
+"""A fact this well matched (two shared words, or a word and a name) beats the other readings."""
 
 
 def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None) -> Answer:
     """Answer a platform-neutral question from the knowledge base."""
     text = " ".join(question.text.split())[:MAX_QUESTION]
+    kb.refresh()
     if question.command and question.command != "ask":
         return _command(question, kb, text)
     if not text:
@@ -84,17 +87,24 @@ def _free_text(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         return _about_model(kb, text, p)
     if p.benchmarks:
         return _about_benchmark(kb, text, p)
-    if p.unknown_words and not (p.has(V.RELEASE_WORDS) or p.since or p.until):
-        return unknown_names(kb, text, p, p.unknown_words)
     if p.orgs:
         return _about_orgs(kb, text, p)
-    if p.has(V.RELEASE_WORDS) or p.since or p.until:
+    found = fact_answer(kb, text, p, None, minimum=STRONG_FACT)
+    if found:
+        return found
+    if p.unknown_words and not _asks_releases(p):
+        return unknown_names(kb, text, p, p.unknown_words)
+    if _asks_releases(p):
         return releases_answer(kb, text, [], p.since, p.until, p.count)
     if p.has(V.LEADERBOARD_WORDS):
         names = kb.index().suggest(" ".join(p.content_words), ["benchmark"])
         return cannot_answer(text, "On which benchmark? Name one, for example: top 5 on GPQA Diamond.", names)
-    return fact_answer(kb, text, p, None) or cannot_answer(
+    return cannot_answer(
         text, "I don't know how to answer that from the knowledge base. Ask for help to see what I can answer.")
+
+
+def _asks_releases(p: Parsed) -> bool:
+    return p.has(V.RELEASE_WORDS) or p.since is not None or p.until is not None
 
 
 def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
@@ -103,12 +113,11 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         return score_answer(kb, text, model, p.benchmarks)
     if p.fields:
         return model_fact_answer(kb, text, model, p)
+    found = fact_answer(kb, text, p, [model]) if p.content_words else None
+    if found:
+        return found
     if p.unknown_words:
         return unknown_names(kb, text, p, p.unknown_words)
-    if p.content_words:
-        found = fact_answer(kb, text, p, [model])
-        if found:
-            return found
     return model_card(kb, text, model)
 
 
@@ -123,10 +132,8 @@ def _about_benchmark(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
 
 
 def _about_orgs(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
-    if p.has(V.RELEASE_WORDS) or p.since or p.until:
-        return releases_answer(kb, text, p.orgs, p.since, p.until, p.count)
-    if p.content_words:
-        found = fact_answer(kb, text, p, p.orgs)
-        if found:
-            return found
-    return org_card(kb, text, p.orgs[0])
+    if _asks_releases(p):
+        found = fact_answer(kb, text, p, p.orgs, minimum=STRONG_FACT)
+        return found or releases_answer(kb, text, p.orgs, p.since, p.until, p.count)
+    found = fact_answer(kb, text, p, p.orgs) if p.content_words else None
+    return found or org_card(kb, text, p.orgs[0])

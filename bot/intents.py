@@ -47,8 +47,8 @@ class Parsed:
 
     @property
     def content_words(self) -> list[str]:
-        """Words that carry meaning: not names, not function words, not numbers."""
-        return [w for w in self.words if w not in V.FUNCTION_WORDS and not w.isdigit()]
+        """Words that carry meaning: not names, not function words, no numbers but years."""
+        return [w for w in self.words if w not in V.FUNCTION_WORDS and (not w.isdigit() or len(w) == 4)]
 
 
 def parse(text: str, index: AliasIndex, today: dt.date | None = None) -> Parsed:

@@ -1,7 +1,8 @@
 """The only code that queries the knowledge base for answers.
 
 ``KnowledgeBase`` hands out plain, read-only records and an ``AliasIndex`` that is rebuilt only when
-the knowledge version changes (every import bumps it), so a long-running bot sees new packs at once.
+the knowledge version changes (every import bumps it). The engine calls ``refresh`` once per
+question, so a long-running bot sees new packs at once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from knowledge.db import database_url, ensure_ready, make_engine
-from knowledge.matching import AliasIndex, Ref
+from knowledge.matching import AliasIndex, Ref, normalize
 from knowledge.schema import Alias, Benchmark, Fact, Meta, Model, Organization, Release, Score, Source
 
 
@@ -65,12 +66,13 @@ class ReleaseInfo:
 
 @dataclass(frozen=True)
 class FactInfo:
-    """A free-text fact about one subject."""
+    """A free-text fact about one subject; ``norm`` is its text normalised for matching."""
 
     subject: Ref
     text: str
     topic: str | None
     source: SourceInfo | None
+    norm: str
 
 
 class KnowledgeBase:
@@ -81,6 +83,7 @@ class KnowledgeBase:
         self._index: AliasIndex | None = None
         self._index_version: str | None = None
         self._sources: dict[int, SourceInfo] = {}
+        self._facts: list[FactInfo] | None = None
 
     @classmethod
     def open(cls, url: str | None = None, load_bundled: bool = True) -> "KnowledgeBase":
@@ -96,15 +99,21 @@ class KnowledgeBase:
         with self.engine.connect() as conn:
             return conn.execute(select(Meta.value).where(Meta.key == "version")).scalar() or "0"
 
+    def refresh(self) -> None:
+        """Drop cached names if an import changed the knowledge since they were read (one cheap query)."""
+        if self._index is not None and self.version() != self._index_version:
+            self._index = None
+            self._facts = None
+            self._sources.clear()
+
     def index(self) -> AliasIndex:
-        """The alias index of the current knowledge version."""
-        version = self.version()
-        if self._index is None or version != self._index_version:
+        """The alias index, built on first use and after ``refresh`` saw a new knowledge version."""
+        if self._index is None:
+            version = self.version()
             with self.engine.connect() as conn:
                 rows = conn.execute(select(Alias.kind, Alias.entity_id, Alias.alias, Alias.is_name)).all()
             self._index = AliasIndex(rows)
             self._index_version = version
-            self._sources.clear()
         return self._index
 
     # -- records ------------------------------------------------------------------------------
@@ -195,20 +204,18 @@ class KnowledgeBase:
             return list(conn.execute(select(Score.benchmark_id).where(Score.model_id == model_id)
                                      .distinct()).scalars())
 
-    def facts(self, subjects: Iterable[Ref] | None = None, limit: int = 2000) -> list[FactInfo]:
-        """Facts about these subjects, or all facts (up to ``limit``)."""
-        query = select(Fact.subject_kind, Fact.subject_id, Fact.text, Fact.topic, Fact.source_id).order_by(Fact.id)
-        subjects = list(subjects) if subjects is not None else None
-        if subjects is not None:
-            if not subjects:
-                return []
-            kinds = {k for k, _ in subjects}
-            query = query.where(Fact.subject_kind.in_(kinds), Fact.subject_id.in_([i for _, i in subjects]))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query.limit(limit)).all()
-        wanted = set(subjects) if subjects is not None else None
-        return [FactInfo((k, i), t, topic, self.source(src)) for k, i, t, topic, src in rows
-                if wanted is None or (k, i) in wanted]
+    def all_facts(self) -> list[FactInfo]:
+        """Every fact (cached per knowledge version), for searching by words."""
+        if self._facts is None:
+            query = select(Fact.subject_kind, Fact.subject_id, Fact.text, Fact.topic, Fact.source_id).order_by(Fact.id)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            self._facts = [FactInfo((k, i), t, topic, self.source(src), normalize(t)) for k, i, t, topic, src in rows]
+        return self._facts
+
+    def facts_about(self, subject: Ref) -> list[FactInfo]:
+        """The facts whose subject is this entity."""
+        return [f for f in self.all_facts() if f.subject == subject]
 
     def org_family(self, org_id: int) -> list[int]:
         """An organization and every unit below it."""

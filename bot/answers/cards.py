@@ -130,8 +130,10 @@ def org_card(kb: KnowledgeBase, question: str, org: Ref) -> Answer:
     if units:
         fields.append(("Units", ", ".join(units)))
     rows = [[m.name, m.released or "—", m.status, fmt.yes_no(m.open_weights)] for m in models]
-    text = o.description or (f"{o.name} has {len(models)} model{'s' if len(models) != 1 else ''} "
-                             f"in the knowledge base." if models else
-                             f"The knowledge base has no models by {o.name}.")
+    lines = [o.description or (f"{o.name} has {len(models)} model{'s' if len(models) != 1 else ''} "
+                               f"in the knowledge base." if models else
+                               f"The knowledge base has no models by {o.name}.")]
+    lines += fact_lines(kb.facts_about(org)[:3], cites)
+    text = "\n".join(lines)
     table = Table(["Model", "Released", "Status", "Open weights"], rows) if rows else None
     return Answer(question, "org", True, o.name, text, table, fields, cites.refs)
