@@ -96,6 +96,12 @@ CASES = [
     ("How much did Meta pay for Scale AI?", "fact", True, ["$14.3 billion", "49%"], []),
     ("where can I use Muse Spark?", "fact", True, ["Meta AI app"], []),
     ("How was Muse Spark trained?", "fact", True, ["thought compression"], []),
+    ("How many physicians helped train Muse Spark?", "fact", True, ["1,000 physicians"], []),
+    ("What did Meta acquire?", "fact", True, ["Moltbook"], []),
+    ("What's Meta's capex for 2026?", "fact", True, ["$115 billion", "$135 billion"], ["Moltbook"]),
+    ("Who is Alexandr Wang?", "fact", True, ["chief AI officer"], []),
+    ("When did Meta announce Meta Superintelligence Labs?", "fact", True, ["June 2025"], []),
+    ("Tell me about Moltbook", "org", True, ["AI agent social network"], []),
     # organizations and releases
     ("Meta", "org", True, ["Muse Spark", "Llama 4 Maverick", "Meta Superintelligence Labs"], []),
     ("latest releases", "releases", True, ["Zeta One", "Muse Spark", "GPT-5.4 mini"], []),
