@@ -83,7 +83,7 @@ def kb_import(ctx: click.Context, files: tuple[Path, ...]) -> None:
             failed += 1
             click.echo(exc.paragraph(), err=True)
             continue
-        summary = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+        summary = ", ".join(f"{k}: {n}" for k, n in result.counts.items())
         click.echo(f"{path}: imported pack '{result.pack}' ({summary}).")
     if failed:
         sys.exit(1)

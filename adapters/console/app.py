@@ -53,7 +53,7 @@ def ask(ctx: click.Context, as_json: bool, question: tuple[str, ...]) -> None:
 @click.command()
 @click.pass_context
 def chat(ctx: click.Context) -> None:
-    """An interactive prompt: ask question after question; empty line, 'quit' or Ctrl-D ends it."""
+    """An interactive prompt: ask question after question; 'quit', 'exit' or Ctrl-D ends it."""
     try:
         import readline  # noqa: F401 - line editing and history for input()
     except ImportError:
