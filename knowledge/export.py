@@ -95,9 +95,15 @@ class _Exporter:
         return self.source_keys.get(source_id) if source_id else None
 
     def _entities(self, kind: str):
+        """The wanted entities of ``kind`` by name and their aliases.
+
+        Sorted in Python (code-point order), not by the database, whose collation may differ
+        (PostgreSQL with a linguistic locale puts "Gemini" before "GPT", SQLite after): the same
+        data must export to the same document on every backend.
+        """
         table = ENTITY_TABLES[kind]
-        rows = self.s.execute(select(table).where(table.id.in_(self.wanted[kind])).order_by(table.name)).scalars()
-        rows = list(rows)
+        rows = self.s.execute(select(table).where(table.id.in_(self.wanted[kind]))).scalars()
+        rows = sorted(rows, key=lambda row: (row.name, row.id))
         aliases: dict[int, list[str]] = {}
         for entity_id, alias in self.s.execute(select(Alias.entity_id, Alias.alias).where(
                 Alias.kind == kind, ~Alias.is_name, Alias.entity_id.in_(self.wanted[kind])).order_by(Alias.id)):
@@ -107,9 +113,9 @@ class _Exporter:
         return [(row, aliases.get(row.id, [])) for row in rows]
 
     def _sources(self) -> list[dict]:
-        rows = self.s.execute(select(Source).where(Source.id.in_(self.wanted["source"])).order_by(Source.key))
+        rows = self.s.execute(select(Source).where(Source.id.in_(self.wanted["source"]))).scalars()
         out = []
-        for src in rows.scalars():
+        for src in sorted(rows, key=lambda src: src.key):  # code-point order, as in _entities
             if src.url == src.key and src.title is None:
                 continue  # cited directly by URL
             out.append(_clean({"id": src.key, "title": src.title, "publisher": src.publisher, "url": src.url,

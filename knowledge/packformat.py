@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from knowledge.schema import Alias, Benchmark, Fact, Model, Organization, Pack, Release, Score, Source
+
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -51,12 +53,17 @@ class PackError(Exception):
         super().__init__(self.paragraph())
 
     def paragraph(self, limit: int = 12) -> str:
-        """All problems (up to ``limit``) in one paragraph that names the file."""
+        """All problems (up to ``limit``) in one paragraph that names the file.
+
+        Line breaks inside a problem (a block-style title quoted in a record name) become spaces, and
+        the path and the problems are kept verbatim (``..`` in a path stays).
+        """
         count = len(self.problems)
         head = f"{self.path}: {count} problem{'s' if count != 1 else ''}, so nothing from this file was written."
-        shown = " ".join(f"({i}) {p}." for i, p in enumerate(self.problems[:limit], 1))
+        shown = " ".join(f"({i}) {' '.join(str(p).split()).removesuffix('.')}."
+                         for i, p in enumerate(self.problems[:limit], 1))
         more = f" And {count - limit} more." if count > limit else ""
-        return f"{head} {shown}{more}".replace("..", ".")
+        return f"{head} {shown}{more}"
 
 
 def _check_day(value: str) -> str:
@@ -88,6 +95,20 @@ def _check_finite(value: float) -> float:
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _fits(column) -> Any:
+    """Non-empty text no longer than the database ``column`` it is stored in (a String(n)).
+
+    PostgreSQL refuses longer strings where SQLite keeps them; checking here makes such a file a
+    PackError naming the record and field, the same on every backend.
+    """
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=column.type.length)]
+
+
+SourceKey = _fits(Source.key)
+"""A source reference: a source id, or a URL, which then becomes the source's key."""
+Aliases = list[_fits(Alias.alias)]
 Day = Annotated[str, AfterValidator(_check_day)]
 DayOrMonth = Annotated[str, AfterValidator(_check_day_or_month)]
 Number = Annotated[float, AfterValidator(_check_finite)]
@@ -102,22 +123,22 @@ class _Record(BaseModel):
 class SourceIn(_Record):
     """A source that records cite by id."""
 
-    id: Text
-    title: Text | None = None
-    publisher: Text | None = None
-    url: Text | None = None
+    id: _fits(Source.key)
+    title: _fits(Source.title) | None = None
+    publisher: _fits(Source.publisher) | None = None
+    url: _fits(Source.url) | None = None
     published: Day | None = None
 
 
 class OrganizationIn(_Record):
     """An organization; ``source`` and ``description``/``url`` are modelwire extensions."""
 
-    name: Text
-    aliases: Words = []
+    name: _fits(Organization.name)
+    aliases: Aliases = []
     parent: Text | None = None
     description: Text | None = None
-    url: Text | None = None
-    source: Text | None = None
+    url: _fits(Organization.url) | None = None
+    source: SourceKey | None = None
 
 
 class PricingIn(_Record):
@@ -130,14 +151,14 @@ class PricingIn(_Record):
 class ModelIn(_Record):
     """A model and its fielded facts."""
 
-    name: Text
+    name: _fits(Model.name)
     org: Text
-    aliases: Words = []
-    family: Text | None = None
+    aliases: Aliases = []
+    family: _fits(Model.family) | None = None
     released: DayOrMonth | None = None
     status: Literal["announced", "preview", "released", "deprecated"] = "released"
     open_weights: bool | None = None
-    license: Text | None = None
+    license: _fits(Model.license) | None = None
     input_modalities: Words | None = None
     output_modalities: Words | None = None
     context_window: Count | None = None
@@ -147,20 +168,20 @@ class ModelIn(_Record):
     modes: Words | None = None
     pricing: PricingIn | None = None
     description: Text | None = None
-    source: Text | None = None
+    source: SourceKey | None = None
 
 
 class BenchmarkIn(_Record):
     """A benchmark; ``source`` is a modelwire extension."""
 
-    name: Text
-    aliases: Words = []
-    category: Text | None = None
-    unit: Text | None = None
+    name: _fits(Benchmark.name)
+    aliases: Aliases = []
+    category: _fits(Benchmark.category) | None = None
+    unit: _fits(Benchmark.unit) | None = None
     higher_is_better: bool = True
     description: Text | None = None
-    url: Text | None = None
-    source: Text | None = None
+    url: _fits(Benchmark.url) | None = None
+    source: SourceKey | None = None
 
 
 class ScoreIn(_Record):
@@ -169,9 +190,9 @@ class ScoreIn(_Record):
     model: Text
     benchmark: Text
     value: Number
-    setting: Text | None = None
+    setting: _fits(Score.setting) | None = None
     date: Day | None = None
-    source: Text | None = None
+    source: SourceKey | None = None
 
 
 class FactIn(_Record):
@@ -179,8 +200,8 @@ class FactIn(_Record):
 
     subject: Text
     text: Text
-    topic: Text | None = None
-    source: Text | None = None
+    topic: _fits(Fact.topic) | None = None
+    source: SourceKey | None = None
 
 
 class ReleaseIn(_Record):
@@ -189,10 +210,10 @@ class ReleaseIn(_Record):
     model: Text | None = None
     org: Text | None = None
     date: Day
-    title: Text
+    title: _fits(Release.title)
     summary: Text | None = None
-    url: Text | None = None
-    source: Text | None = None
+    url: _fits(Release.url) | None = None
+    source: SourceKey | None = None
 
     @model_validator(mode="after")
     def _needs_subject(self) -> "ReleaseIn":
@@ -204,8 +225,8 @@ class ReleaseIn(_Record):
 class PackIn(_Record):
     """A whole knowledge pack."""
 
-    pack: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$")]
-    title: Text | None = None
+    pack: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$", max_length=Pack.id.type.length)]
+    title: _fits(Pack.title) | None = None
     sources: list[SourceIn] = []
     organizations: list[OrganizationIn] = []
     models: list[ModelIn] = []
@@ -278,11 +299,15 @@ def _problem(data: dict, err: dict) -> Problem:
 
 
 def record_label(section: str, index: int, record: Any) -> str:
-    """How a record is named in messages: its place and its name, e.g. ``scores[2] (Muse Spark / GPQA)``."""
+    """How a record is named in messages: its place and its name, e.g. ``scores[2] (Muse Spark / GPQA)``.
+
+    Whitespace in the name is collapsed as validation strips it, so a block-style title reads the same
+    in a shape problem as in a reference problem.
+    """
     if isinstance(record, dict):
         keys = {"scores": ("model", "benchmark"), "facts": ("subject",), "releases": ("title",),
                 "sources": ("id",)}.get(section, ("name",))
-        parts = [str(record[k]) for k in keys if isinstance(record.get(k), (str, int, float))]
+        parts = [" ".join(str(record[k]).split()) for k in keys if isinstance(record.get(k), (str, int, float))]
         if parts:
             return f"{section}[{index}] ({' / '.join(parts)})"
     return f"{section}[{index}]"

@@ -52,7 +52,11 @@ def _is_url(ref: str) -> bool:
 
 
 class _Names:
-    """Exact name/alias lookup over the knowledge base plus the pack being imported."""
+    """Exact name/alias lookup over the knowledge base plus the pack being imported.
+
+    A record of the pack stands for an entity with a negative placeholder id (``-1 - index``), so
+    its refs are ints like those of the knowledge base and sort with them in the alias index.
+    """
 
     def __init__(self, session: Session, pack: PackIn):
         rows = session.execute(select(Alias.kind, Alias.entity_id, Alias.alias, Alias.is_name)).all()
@@ -68,8 +72,8 @@ class _Names:
             for i, record in enumerate(getattr(pack, section)):
                 for name in [record.name, *record.aliases]:
                     key = (kind, normalize(name))
-                    self.keys.setdefault(key, (kind, f"new:{section}:{i}"))
-                    self.index_rows.append((kind, f"new:{section}:{i}", name, name == record.name))
+                    self.keys.setdefault(key, (kind, -1 - i))
+                    self.index_rows.append((kind, -1 - i, name, name == record.name))
         self._index: AliasIndex | None = None
 
     def find(self, kind: str, name: str):
@@ -139,7 +143,7 @@ def _duplicates(pack: PackIn, names: _Names) -> list[Problem]:
                                             f"{section}[{seen[key]}] of this pack"))
                 seen[key] = i
                 ref = names.find(kind, name)
-                if ref and not str(ref[1]).startswith("new:"):
+                if ref and ref[1] >= 0:  # known before this pack, not a placeholder
                     hits[ref] = name
             if len(hits) > 1:
                 clash = " and ".join(f"'{n}'" for n in hits.values())
@@ -224,7 +228,9 @@ class _Writer:
             "releases": self._sync_releases(),
         }
         self._drop_stale_aliases()
-        s.execute(insert(PackMember), [{"pack_id": self.pid, "kind": k, "entity_id": e} for k, e in self.members])
+        if self.members:  # a pack of scores or releases only may declare nothing itself
+            s.execute(insert(PackMember), [{"pack_id": self.pid, "kind": k, "entity_id": e}
+                                           for k, e in self.members])
         _bump_version(s)
         counts.update(organizations=len(org_ids), models=len(pack.models), benchmarks=len(pack.benchmarks),
                       sources=len(pack.sources))
@@ -261,14 +267,19 @@ class _Writer:
         self.members.add(("source", self.sources[src.id]))
 
     def _upsert_entities(self, kind: str, records: list, fields) -> list[int]:
-        """Insert or merge (by any name or alias) every record of one kind; their ids, in order."""
+        """Insert or merge (by any name or alias) every record of one kind; their ids, in order.
+
+        A merge applies only the fields the record gives: a field it leaves out (None, or a format
+        default such as ``status: released``) keeps the value the knowledge base already has.
+        """
         table = ENTITY_TABLES[kind]
         ids: list[int | None] = []
         new_rows, updates = [], []
         for record in records:
             keys = [normalize(n) for n in [record.name, *record.aliases]]
             existing = next((self.names[(kind, k)] for k in keys if (kind, k) in self.names), None)
-            given = {k: v for k, v in fields(record).items() if v is not None}
+            left_out = set() if existing is None else set(type(record).model_fields) - record.model_fields_set
+            given = {k: v for k, v in fields(record).items() if v is not None and k not in left_out}
             ids.append(existing)
             if existing is None:
                 new_rows.append({"name": record.name, **given})
@@ -336,19 +347,24 @@ class _Writer:
     def _sync(self, table, key_columns: tuple[str, ...], records: list[tuple[tuple, dict]], scope=None) -> int:
         """Upsert rows by natural key, claiming them for this pack; delete this pack's rows not listed.
 
-        ``scope`` narrows the rows whose keys are loaded (those a key could match).
+        ``scope`` narrows the rows whose keys are loaded (those a key could match). Records that share
+        a key (two releases of one organization on one day) each take their own row, in id order, so
+        re-importing them neither merges nor drops any.
         """
         columns = [getattr(table, c) for c in key_columns]
-        query = select(table.id, *columns)
+        query = select(table.id, *columns).order_by(table.id)
         if scope is not None:
             query = query.where(scope)
-        existing = {tuple(row[1:]): row[0] for row in self.s.execute(query)}
+        existing: dict[tuple, list[int]] = {}
+        for row in self.s.execute(query):
+            existing.setdefault(tuple(row[1:]), []).append(row[0])
         inserts, updates, keep = [], [], set()
         for key, values in records:
-            row_id = existing.get(key)
-            if row_id is None:
+            free = existing.get(key)
+            if not free:
                 inserts.append({**dict(zip(key_columns, key)), **values, "pack_id": self.pid})
-            elif row_id not in keep:
+            else:
+                row_id = free.pop(0)
                 updates.append({"id": row_id, **values, "pack_id": self.pid})
                 keep.add(row_id)
         if inserts:
@@ -372,9 +388,8 @@ class _Writer:
         records = []
         for f in self.pack.facts:
             kind, subject = self._subject(f.subject)
-            records.append(((self.pid, kind, subject, f.text), dict(topic=f.topic, source_id=self._source(f.source))))
-        return self._sync(Fact, ("pack_id", "subject_kind", "subject_id", "text"), records,
-                          Fact.pack_id == self.pid)
+            records.append(((kind, subject, f.text), dict(topic=f.topic, source_id=self._source(f.source))))
+        return self._sync(Fact, ("subject_kind", "subject_id", "text"), records)
 
     def _subject(self, name: str) -> tuple[str, int]:
         key = normalize(name)
@@ -386,10 +401,10 @@ class _Writer:
         for r in self.pack.releases:
             model_id = self._ref("model", r.model) if r.model else None
             org_id = self._ref("org", r.org) if r.org else self.s.get(Model, model_id).org_id
-            key = (self.pid, model_id, org_id, _day(r.date))
+            key = (model_id, org_id, _day(r.date), r.title)
             records.append((key, dict(title=r.title, summary=r.summary, url=r.url,
                                       source_id=self._source(r.source))))
-        return self._sync(Release, ("pack_id", "model_id", "org_id", "date"), records, Release.pack_id == self.pid)
+        return self._sync(Release, ("model_id", "org_id", "date", "title"), records)
 
 
 def _group_by_keys(rows: list[dict]) -> list[list[dict]]:
