@@ -30,10 +30,11 @@ class _Exporter:
         self.names: dict[tuple[str, int], str] = {}
         self.source_keys = dict(session.execute(select(Source.id, Source.key)).all())
 
-    def _rows(self, table):
+    def _rows(self, table, kind: str):
         query = select(table).order_by(table.id)
         if self.pack_id is not None:
-            query = query.where(table.pack_id == self.pack_id)
+            query = query.where(table.id.in_(select(PackMember.entity_id).where(
+                PackMember.pack_id == self.pack_id, PackMember.kind == kind)))
         return self.s.execute(query).scalars().all()
 
     def document(self) -> dict[str, Any]:
@@ -43,13 +44,14 @@ class _Exporter:
                 raise LookupError(self.pack_id)
             members = self.s.execute(select(PackMember).where(PackMember.pack_id == self.pack_id)).scalars()
             for m in members:
-                self.wanted[m.kind].add(m.entity_id)
+                if m.kind in self.wanted:
+                    self.wanted[m.kind].add(m.entity_id)
             title = pack.title
         else:
             for kind, table in [*ENTITY_TABLES.items(), ("source", Source)]:
                 self.wanted[kind].update(self.s.execute(select(table.id)).scalars())
             title = "Full knowledge base export"
-        scores, facts, releases = self._rows(Score), self._rows(Fact), self._rows(Release)
+        scores, facts, releases = self._rows(Score, "score"), self._rows(Fact, "fact"), self._rows(Release, "release")
         self._want_referenced(scores, facts, releases)
         doc: dict[str, Any] = {"pack": self.pack_id or "modelwire-export"}
         if title:

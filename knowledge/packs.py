@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -172,6 +172,8 @@ def import_file(engine: Engine, path: Path, bundled: bool = False) -> ImportResu
     pack = parse_pack(path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     with Session(engine) as session, session.begin():
+        if engine.dialect.name == "postgresql":  # one import at a time: bulk inserts read back their ids
+            session.execute(text("SELECT pg_advisory_xact_lock(7340911)"))
         names = _Names(session, pack)
         problems = _check_references(pack, names)
         if problems:
@@ -186,11 +188,16 @@ def _chunks(items: list, size: int = 500):
         yield items[start : start + size]
 
 
+LEAF_KINDS = ("alias", "score", "fact", "release")
+"""Rows a pack claims in ``pack_members`` besides the entities and sources it declares."""
+
+
 class _Writer:
     """Writes a validated pack: upserts by name/alias or natural key, then drops what it no longer holds.
 
-    Existing names and keys are loaded once and rows are written in bulk, so a pack of 100,000
-    scores costs a few statements per table, not one per record.
+    Every row a pack declares is claimed in ``pack_members``. Re-importing a pack drops its claims on
+    rows it no longer lists, and deletes those rows only when no other pack still claims them.
+    Existing names and keys are loaded once and rows are written in bulk.
     """
 
     def __init__(self, session: Session, pack: PackIn):
@@ -199,9 +206,16 @@ class _Writer:
         self.pid = pack.pack
         self.sources: dict[str, int] = dict(session.execute(select(Source.key, Source.id)).all())
         self.members: set[tuple[str, int]] = set()
-        self.names: dict[tuple[str, str], int] = {
-            (kind, norm): entity_id for kind, norm, entity_id in session.execute(
-                select(Alias.kind, Alias.norm, Alias.entity_id))}
+        self.previous: dict[str, set[int]] = {}
+        for kind, entity_id in session.execute(select(PackMember.kind, PackMember.entity_id)
+                                               .where(PackMember.pack_id == self.pid)):
+            self.previous.setdefault(kind, set()).add(entity_id)
+        self.names: dict[tuple[str, str], int] = {}
+        self.alias_rows: dict[tuple[str, str], int] = {}
+        for row_id, kind, norm, entity_id in session.execute(
+                select(Alias.id, Alias.kind, Alias.norm, Alias.entity_id)):
+            self.names[(kind, norm)] = entity_id
+            self.alias_rows[(kind, norm)] = row_id
 
     def write(self, sha: str, bundled: bool) -> dict[str, int]:
         s, pack = self.s, self.pack
@@ -227,14 +241,29 @@ class _Writer:
             "facts": self._sync_facts(),
             "releases": self._sync_releases(),
         }
-        self._drop_stale_aliases()
-        if self.members:  # a pack of scores or releases only may declare nothing itself
-            s.execute(insert(PackMember), [{"pack_id": self.pid, "kind": k, "entity_id": e}
-                                           for k, e in self.members])
+        self._drop_unclaimed("alias", Alias, extra=~Alias.is_name)
+        for batch in _chunks(sorted(self.members), 5000):
+            s.execute(insert(PackMember), [{"pack_id": self.pid, "kind": k, "entity_id": e} for k, e in batch])
         _bump_version(s)
         counts.update(organizations=len(org_ids), models=len(pack.models), benchmarks=len(pack.benchmarks),
                       sources=len(pack.sources))
         return counts
+
+    def _insert(self, table, rows: list[dict]) -> list[int]:
+        """Insert rows in bulk and return their ids in order (imports are serialised, see import_file)."""
+        if not rows:
+            return []
+        before = self.s.execute(select(func.max(table.id))).scalar() or 0
+        self.s.execute(insert(table.__table__), rows)
+        return list(self.s.execute(select(table.id).where(table.id > before).order_by(table.id)).scalars())
+
+    def _drop_unclaimed(self, kind: str, table, extra=None) -> None:
+        """Delete rows this pack claimed before but no longer lists, unless another pack claims them."""
+        stale = sorted(self.previous.get(kind, set()) - {e for k, e in self.members if k == kind})
+        for batch in _chunks(stale):
+            still = select(PackMember.entity_id).where(PackMember.kind == kind, PackMember.entity_id.in_(batch))
+            query = delete(table).where(table.id.in_(batch), table.id.notin_(still))
+            self.s.execute(query.where(extra) if extra is not None else query)
 
     # -- references ---------------------------------------------------------------------------
 
@@ -282,49 +311,36 @@ class _Writer:
             given = {k: v for k, v in fields(record).items() if v is not None and k not in left_out}
             ids.append(existing)
             if existing is None:
-                new_rows.append({"name": record.name, **given})
+                new_rows.append({column.key: None for column in table.__table__.columns if column.key != "id"}
+                                | _defaults(table) | {"name": record.name, **given})
             elif given:
                 updates.append({"id": existing, **given})
-        created: set[int] = set()
-        if new_rows:
-            result = self.s.execute(insert(table).returning(table.id, sort_by_parameter_order=True), new_rows)
-            fresh_ids = result.scalars().all()
-            created = set(fresh_ids)
-            fresh = iter(fresh_ids)
-            ids = [i if i is not None else next(fresh) for i in ids]
+        fresh_ids = self._insert(table, new_rows)
+        fresh = iter(fresh_ids)
+        ids = [i if i is not None else next(fresh) for i in ids]
         for batch in _group_by_keys(updates):
             self.s.execute(update(table), batch)
-        self._add_aliases(kind, records, ids, created)
+        self._add_aliases(kind, records, ids, set(fresh_ids))
         self.members.update((kind, i) for i in ids)
         return ids
 
     def _add_aliases(self, kind: str, records: list, ids: list[int], created: set[int]) -> None:
-        """Record every name and alias not yet known; claim the known ones for this pack."""
-        rows, claimed = [], []
+        """Record every name and alias not yet known, and claim all of them for this pack."""
+        rows, keys = [], []
         for record, entity_id in zip(records, ids):
             for alias in [record.name, *record.aliases]:
                 key = normalize(alias)
                 if (kind, key) in self.names:
-                    claimed.append(key)
+                    if (kind, key) in self.alias_rows:
+                        self.members.add(("alias", self.alias_rows[(kind, key)]))
                     continue
                 rows.append({"kind": kind, "entity_id": entity_id, "alias": alias, "norm": key,
-                             "is_name": alias == record.name and entity_id in created, "pack_id": self.pid})
+                             "is_name": alias == record.name and entity_id in created})
+                keys.append(key)
                 self.names[(kind, key)] = entity_id
-        if rows:
-            self.s.execute(insert(Alias), rows)
-        for batch in _chunks(claimed):
-            self.s.execute(update(Alias).where(Alias.kind == kind, Alias.norm.in_(batch), ~Alias.is_name)
-                           .values(pack_id=self.pid))
-
-    def _drop_stale_aliases(self) -> None:
-        """Aliases this pack added earlier but no longer lists (display names are kept)."""
-        declared = {(kind, normalize(n)) for section, kind in SECTION_KIND.items()
-                    for r in getattr(self.pack, section) for n in [r.name, *r.aliases]}
-        rows = self.s.execute(select(Alias.id, Alias.kind, Alias.norm)
-                              .where(Alias.pack_id == self.pid, ~Alias.is_name)).all()
-        stale = [i for i, kind, norm in rows if (kind, norm) not in declared]
-        for batch in _chunks(stale):
-            self.s.execute(delete(Alias).where(Alias.id.in_(batch)))
+        for key, row_id in zip(keys, self._insert(Alias, rows)):
+            self.alias_rows[(kind, key)] = row_id
+            self.members.add(("alias", row_id))
 
     def _org_fields(self, o) -> dict:
         return dict(description=o.description, url=o.url, source_id=self._source(o.source))
@@ -344,36 +360,30 @@ class _Writer:
 
     # -- leaf records -------------------------------------------------------------------------
 
-    def _sync(self, table, key_columns: tuple[str, ...], records: list[tuple[tuple, dict]], scope=None) -> int:
-        """Upsert rows by natural key, claiming them for this pack; delete this pack's rows not listed.
+    def _sync(self, table, kind: str, key_columns: tuple[str, ...], records: list[tuple[tuple, dict]],
+              on_insert: dict | None = None) -> int:
+        """Upsert rows by natural key and claim them; drop this pack's claims on rows it no longer lists.
 
-        ``scope`` narrows the rows whose keys are loaded (those a key could match). Records that share
-        a key (two releases of one organization on one day) each take their own row, in id order, so
-        re-importing them neither merges nor drops any.
+        Records that share a key (one fact written twice) each take their own row, in id order, so
+        re-importing them neither merges nor drops any. ``on_insert`` values are set on new rows only.
         """
         columns = [getattr(table, c) for c in key_columns]
-        query = select(table.id, *columns).order_by(table.id)
-        if scope is not None:
-            query = query.where(scope)
         existing: dict[tuple, list[int]] = {}
-        for row in self.s.execute(query):
+        for row in self.s.execute(select(table.id, *columns).order_by(table.id)):
             existing.setdefault(tuple(row[1:]), []).append(row[0])
-        inserts, updates, keep = [], [], set()
+        inserts, updates = [], []
         for key, values in records:
             free = existing.get(key)
-            if not free:
-                inserts.append({**dict(zip(key_columns, key)), **values, "pack_id": self.pid})
-            else:
+            if free:
                 row_id = free.pop(0)
-                updates.append({"id": row_id, **values, "pack_id": self.pid})
-                keep.add(row_id)
-        if inserts:
-            keep.update(self.s.execute(insert(table).returning(table.id), inserts).scalars())
+                updates.append({"id": row_id, **values})
+                self.members.add((kind, row_id))
+            else:
+                inserts.append({**dict(zip(key_columns, key)), **values, **(on_insert or {})})
         for batch in _group_by_keys(updates):
             self.s.execute(update(table), batch)
-        owned = self.s.execute(select(table.id).where(table.pack_id == self.pid)).scalars().all()
-        for batch in _chunks([i for i in owned if i not in keep]):
-            self.s.execute(delete(table).where(table.id.in_(batch)))
+        self._drop_unclaimed(kind, table)
+        self.members.update((kind, row_id) for row_id in self._insert(table, inserts))
         return len(records)
 
     def _sync_scores(self) -> int:
@@ -382,14 +392,14 @@ class _Writer:
             key = (self._ref("model", sc.model), self._ref("benchmark", sc.benchmark), sc.setting or "",
                    self._source(sc.source))
             records.append((key, dict(value=sc.value, date=_day(sc.date))))
-        return self._sync(Score, ("model_id", "benchmark_id", "setting", "source_id"), records)
+        return self._sync(Score, "score", ("model_id", "benchmark_id", "setting", "source_id"), records)
 
     def _sync_facts(self) -> int:
         records = []
         for f in self.pack.facts:
             kind, subject = self._subject(f.subject)
             records.append(((kind, subject, f.text), dict(topic=f.topic, source_id=self._source(f.source))))
-        return self._sync(Fact, ("subject_kind", "subject_id", "text"), records)
+        return self._sync(Fact, "fact", ("subject_kind", "subject_id", "text"), records)
 
     def _subject(self, name: str) -> tuple[str, int]:
         key = normalize(name)
@@ -398,13 +408,20 @@ class _Writer:
 
     def _sync_releases(self) -> int:
         records = []
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         for r in self.pack.releases:
             model_id = self._ref("model", r.model) if r.model else None
             org_id = self._ref("org", r.org) if r.org else self.s.get(Model, model_id).org_id
             key = (model_id, org_id, _day(r.date), r.title)
-            records.append((key, dict(title=r.title, summary=r.summary, url=r.url,
-                                      source_id=self._source(r.source))))
-        return self._sync(Release, ("model_id", "org_id", "date", "title"), records)
+            records.append((key, dict(summary=r.summary, url=r.url, source_id=self._source(r.source))))
+        return self._sync(Release, "release", ("model_id", "org_id", "date", "title"), records,
+                          on_insert={"created_at": now})
+
+
+def _defaults(table) -> dict:
+    """Scalar column defaults, which bulk inserts of uniform rows must spell out."""
+    return {c.key: c.default.arg for c in table.__table__.columns
+            if c.default is not None and c.default.is_scalar}
 
 
 def _group_by_keys(rows: list[dict]) -> list[list[dict]]:

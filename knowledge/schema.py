@@ -1,8 +1,8 @@
 """SQLAlchemy 2 tables of the knowledge base.
 
-Scores, facts, releases and aliases remember the pack that last wrote them (``pack_id``), and
-``pack_members`` records which organizations, models, benchmarks and sources a pack declares, so a
-pack can be re-imported in place and exported again. Names and aliases of organizations, models and benchmarks live in one
+``pack_members`` records every row a pack declares (organizations, models, benchmarks, sources,
+aliases, scores, facts, releases), so a pack can be re-imported in place, two packs can share a
+record, and a pack can be exported again. Names and aliases of organizations, models and benchmarks live in one
 ``aliases`` table keyed by their normalised form, which makes "merge by name or alias" a lookup.
 """
 
@@ -54,7 +54,7 @@ class Pack(Base):
 
 
 class PackMember(Base):
-    """That a pack declares an organization, model, benchmark or source (for export and clean-up)."""
+    """That a pack declares a row; ``kind`` is org, model, benchmark, source, alias, score, fact or release."""
 
     __tablename__ = "pack_members"
     pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id", ondelete="CASCADE"), primary_key=True)
@@ -135,7 +135,6 @@ class Alias(Base):
     alias: Mapped[str] = mapped_column(String(300))
     norm: Mapped[str] = mapped_column(String(300))
     is_name: Mapped[bool] = mapped_column(Boolean, default=False)
-    pack_id: Mapped[str | None] = mapped_column(ForeignKey("packs.id", ondelete="SET NULL"))
 
 
 Index("ix_aliases_entity", Alias.kind, Alias.entity_id)
@@ -152,7 +151,6 @@ class Score(Base):
     setting: Mapped[str] = mapped_column(String(300), default="")
     date: Mapped[dt.date | None] = mapped_column(Date)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
-    pack_id: Mapped[str | None] = mapped_column(ForeignKey("packs.id", ondelete="SET NULL"))
 
 
 Index("ix_scores_model_benchmark", Score.model_id, Score.benchmark_id)
@@ -169,7 +167,6 @@ class Fact(Base):
     text: Mapped[str] = mapped_column(Text)
     topic: Mapped[str | None] = mapped_column(String(100))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
-    pack_id: Mapped[str | None] = mapped_column(ForeignKey("packs.id", ondelete="SET NULL"))
 
 
 Index("ix_facts_subject", Fact.subject_kind, Fact.subject_id)
@@ -187,7 +184,6 @@ class Release(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(String(1000))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
-    pack_id: Mapped[str | None] = mapped_column(ForeignKey("packs.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
 
 

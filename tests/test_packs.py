@@ -537,6 +537,25 @@ scores:
     assert kb_stats(engine)["scores"] == 2
 
 
+def test_a_record_two_packs_share_stays_until_neither_lists_it(engine, write_pack):
+    import_file(engine, write_pack(GOOD, "a.yaml"))
+    before = kb_stats(engine)
+    repeat = """\
+pack: repeat
+models: [{name: Muse Spark, org: Meta, aliases: [Avocado, Spark]}]
+scores:
+  - {model: avocado, benchmark: GPQA, value: 89.5, date: 2026-04-09, source: tnw}
+"""
+    import_file(engine, write_pack(repeat, "repeat.yaml"))
+    emptied = write_pack("pack: repeat\nmodels: [{name: Muse Spark, org: Meta}]\n", "repeat.yaml")
+    import_file(engine, emptied)
+    assert aliases_of(engine, "model", "Muse Spark") == {"Muse Spark", "Avocado"}  # "Spark" was only repeat's
+    assert kb_stats(engine) == before | {"packs": 2}
+    assert rows(engine, Score.value, where=Score.value == 89.5) == [(89.5,)]
+    import_file(engine, write_pack(GOOD.replace("value: 89.5", "value: 90.5"), "a.yaml"))
+    assert rows(engine, Score.value, where=Score.value == 89.5) == []
+
+
 def _id(engine, table, name: str) -> int:
     return rows(engine, table.id, where=table.name == name)[0][0]
 

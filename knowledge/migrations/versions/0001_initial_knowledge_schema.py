@@ -15,6 +15,19 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('aliases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=False),
+    sa.Column('alias', sa.String(length=300), nullable=False),
+    sa.Column('norm', sa.String(length=300), nullable=False),
+    sa.Column('is_name', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'norm', name='uq_aliases_kind_norm')
+    )
+    with op.batch_alter_table('aliases', schema=None) as batch_op:
+        batch_op.create_index('ix_aliases_entity', ['kind', 'entity_id'], unique=False)
+
     op.create_table('kb_meta',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
@@ -38,21 +51,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
-    op.create_table('aliases',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=12), nullable=False),
-    sa.Column('entity_id', sa.Integer(), nullable=False),
-    sa.Column('alias', sa.String(length=300), nullable=False),
-    sa.Column('norm', sa.String(length=300), nullable=False),
-    sa.Column('is_name', sa.Boolean(), nullable=False),
-    sa.Column('pack_id', sa.String(length=100), nullable=True),
-    sa.ForeignKeyConstraint(['pack_id'], ['packs.id'], ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('kind', 'norm', name='uq_aliases_kind_norm')
-    )
-    with op.batch_alter_table('aliases', schema=None) as batch_op:
-        batch_op.create_index('ix_aliases_entity', ['kind', 'entity_id'], unique=False)
-
     op.create_table('benchmarks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -72,8 +70,6 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('topic', sa.String(length=100), nullable=True),
     sa.Column('source_id', sa.Integer(), nullable=True),
-    sa.Column('pack_id', sa.String(length=100), nullable=True),
-    sa.ForeignKeyConstraint(['pack_id'], ['packs.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -133,11 +129,9 @@ def upgrade() -> None:
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('url', sa.String(length=1000), nullable=True),
     sa.Column('source_id', sa.Integer(), nullable=True),
-    sa.Column('pack_id', sa.String(length=100), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['model_id'], ['models.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], ),
-    sa.ForeignKeyConstraint(['pack_id'], ['packs.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -153,10 +147,8 @@ def upgrade() -> None:
     sa.Column('setting', sa.String(length=300), nullable=False),
     sa.Column('date', sa.Date(), nullable=True),
     sa.Column('source_id', sa.Integer(), nullable=True),
-    sa.Column('pack_id', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['benchmark_id'], ['benchmarks.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['model_id'], ['models.id'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['pack_id'], ['packs.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -188,10 +180,10 @@ def downgrade() -> None:
 
     op.drop_table('facts')
     op.drop_table('benchmarks')
+    op.drop_table('sources')
+    op.drop_table('packs')
+    op.drop_table('kb_meta')
     with op.batch_alter_table('aliases', schema=None) as batch_op:
         batch_op.drop_index('ix_aliases_entity')
 
     op.drop_table('aliases')
-    op.drop_table('sources')
-    op.drop_table('packs')
-    op.drop_table('kb_meta')
