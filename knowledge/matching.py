@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 from rapidfuzz import fuzz, process
@@ -41,6 +42,8 @@ _MAX_POSTINGS = 400
 
 
 def _fold(word: str) -> str:
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -171,14 +174,14 @@ class Mention:
 class AliasIndex:
     """Every name and alias of the knowledge base, indexed for exact, corrected and fuzzy lookup."""
 
-    def __init__(self, rows: Iterable[tuple[str, int, str, bool]]):
-        """Build from (kind, entity id, name or alias, is the display name) rows."""
+    def __init__(self, rows: Iterable[tuple]):
+        """Build from (kind, entity id, name or alias, is the display name[, normalised key]) rows."""
         self.names: dict[Ref, str] = {}
         exact: dict[str, set[Ref]] = defaultdict(set)
         derived: dict[str, set[Ref]] = defaultdict(set)
-        for kind, entity_id, alias, is_name in rows:
+        for kind, entity_id, alias, is_name, *stored in rows:
             ref = (kind, entity_id)
-            key = normalize(alias)
+            key = stored[0] if stored else normalize(alias)
             if not key:
                 continue
             if is_name or ref not in self.names:
@@ -189,18 +192,32 @@ class AliasIndex:
                 derived[short].add(ref)
         self.exact = {k: frozenset(v) for k, v in exact.items()}
         self.derived = {k: frozenset(v) for k, v in derived.items() if k not in self.exact}
+        words = {tok for key in self.exact for tok in key.split()}
+        self.max_tokens = max((len(k.split()) for k in self.exact), default=1)
+        self.vocab = Lexicon(t for t in words if t.isalpha())
+
+    # Built on first use: only misspelled names, suggestions and autocomplete need them.
+
+    @cached_property
+    def compacted(self) -> dict[str, frozenset[Ref]]:
+        """Keys with the spaces between words removed, for "health bench" vs "HealthBench"."""
         compacted: dict[str, set[Ref]] = defaultdict(set)
         for key, refs in self.exact.items():
             compacted[compact(key)].update(refs)
-        self.compacted = {k: frozenset(v) for k, v in compacted.items()}
-        self.max_tokens = max((len(k.split()) for k in self.exact), default=1)
+        return {k: frozenset(v) for k, v in compacted.items()}
+
+    @cached_property
+    def postings(self) -> dict[str, list[str]]:
+        """Word -> the keys that contain it."""
         postings: dict[str, list[str]] = defaultdict(list)
         for key in itertools.chain(self.exact, self.derived):
             for tok in set(key.split()):
                 postings[tok].append(key)
-        self.postings = dict(postings)
-        self.vocab = Lexicon(t for t in self.postings if t.isalpha())
-        self._sorted_keys = sorted(self.exact)
+        return dict(postings)
+
+    @cached_property
+    def _sorted_keys(self) -> list[str]:
+        return sorted(self.exact)
 
     def __len__(self) -> int:
         return len(self.names)

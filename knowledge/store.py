@@ -7,6 +7,7 @@ question, so a long-running bot sees new packs at once.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
@@ -82,8 +83,7 @@ class KnowledgeBase:
         self.engine = engine
         self._index: AliasIndex | None = None
         self._index_version: str | None = None
-        self._sources: dict[int, SourceInfo] = {}
-        self._facts: list[FactInfo] | None = None
+        self._cache: dict = {}
 
     @classmethod
     def open(cls, url: str | None = None, load_bundled: bool = True) -> "KnowledgeBase":
@@ -100,34 +100,43 @@ class KnowledgeBase:
             return conn.execute(select(Meta.value).where(Meta.key == "version")).scalar() or "0"
 
     def refresh(self) -> None:
-        """Drop cached names if an import changed the knowledge since they were read (one cheap query)."""
+        """Drop everything cached if an import changed the knowledge since it was read (one cheap query)."""
         if self._index is not None and self.version() != self._index_version:
             self._index = None
-            self._facts = None
-            self._sources.clear()
+            self._cache.clear()
 
     def index(self) -> AliasIndex:
         """The alias index, built on first use and after ``refresh`` saw a new knowledge version."""
         if self._index is None:
             version = self.version()
             with self.engine.connect() as conn:
-                rows = conn.execute(select(Alias.kind, Alias.entity_id, Alias.alias, Alias.is_name)).all()
+                rows = conn.execute(select(Alias.kind, Alias.entity_id, Alias.alias, Alias.is_name,
+                                           Alias.norm)).all()
             self._index = AliasIndex(rows)
             self._index_version = version
+            self._cache.clear()
         return self._index
+
+    def memo(self, key, load):
+        """A value derived from the knowledge (``load()``), kept until the knowledge changes."""
+        if key not in self._cache:
+            self._cache[key] = load()
+        return self._cache[key]
 
     # -- records ------------------------------------------------------------------------------
 
     def source(self, source_id: int | None) -> SourceInfo | None:
-        """A source by id (cached per knowledge version)."""
+        """A source by id."""
         if source_id is None:
             return None
-        if source_id not in self._sources:
+
+        def load() -> SourceInfo:
             with self.engine.connect() as conn:
-                row = conn.execute(select(Source.id, Source.key, Source.title, Source.publisher, Source.url,
-                                          Source.published).where(Source.id == source_id)).one()
-            self._sources[source_id] = SourceInfo(*row)
-        return self._sources[source_id]
+                return SourceInfo(*conn.execute(select(Source.id, Source.key, Source.title, Source.publisher,
+                                                       Source.url, Source.published)
+                                                .where(Source.id == source_id)).one())
+
+        return self.memo(("source", source_id), load)
 
     def model(self, model_id: int) -> Model:
         """A model record (detached, read-only)."""
@@ -144,10 +153,13 @@ class KnowledgeBase:
     def _get(self, table, entity_id: int):
         from sqlalchemy.orm import Session
 
-        with Session(self.engine, expire_on_commit=False) as session:
-            row = session.get(table, entity_id)
-            session.expunge_all()
-            return row
+        def load():
+            with Session(self.engine, expire_on_commit=False) as session:
+                row = session.get(table, entity_id)
+                session.expunge_all()
+                return row
+
+        return self.memo((table.__tablename__, entity_id), load)
 
     def aliases(self, ref: Ref) -> list[str]:
         """Every alias of an entity other than its display name."""
@@ -169,34 +181,34 @@ class KnowledgeBase:
             where.append(Score.benchmark_id.in_(list(benchmark_ids)))
         return self._scores(*where)
 
+    def _best_per_model(self, benchmark_id: int, higher_is_better: bool) -> tuple[list[float], list[int]]:
+        """Each model's best value on a benchmark, best first, as parallel lists (cached)."""
+
+        def load():
+            best = func.max(Score.value) if higher_is_better else func.min(Score.value)
+            query = select(Score.model_id, best).where(Score.benchmark_id == benchmark_id).group_by(Score.model_id)
+            with self.engine.connect() as conn:
+                rows = sorted(conn.execute(query).all(), key=lambda r: (-r[1] if higher_is_better else r[1], r[0]))
+            return [v for _, v in rows], [m for m, _ in rows]
+
+        return self.memo(("best", benchmark_id, higher_is_better), load)
+
     def leaderboard(self, benchmark_id: int, higher_is_better: bool, limit: int) -> tuple[list[ScoreInfo], int]:
         """The best score of each model on a benchmark, best first, and how many models have one."""
-        best = func.max(Score.value) if higher_is_better else func.min(Score.value)
-        order = best.desc() if higher_is_better else best.asc()
-        query = (select(Score.model_id, best).where(Score.benchmark_id == benchmark_id)
-                 .group_by(Score.model_id).order_by(order, Score.model_id).limit(limit))
-        with self.engine.connect() as conn:
-            top = conn.execute(query).all()
-            total = conn.execute(select(func.count(func.distinct(Score.model_id)))
-                                 .where(Score.benchmark_id == benchmark_id)).scalar_one()
-        wanted = dict(top)
+        values, models = self._best_per_model(benchmark_id, higher_is_better)
+        wanted = dict(zip(models[:limit], values[:limit]))
         rows = self._scores(Score.benchmark_id == benchmark_id, Score.model_id.in_(list(wanted)))
         chosen: dict[int, ScoreInfo] = {}
         for row in rows:
             if row.value == wanted[row.model_id] and row.model_id not in chosen:
                 chosen[row.model_id] = row
-        return [chosen[m] for m, _ in top], total
+        return [chosen[m] for m in models[:limit]], len(models)
 
     def rank(self, benchmark_id: int, value: float, higher_is_better: bool) -> tuple[int, int]:
-        """The place a value would take among each model's best score on a benchmark, and the field size."""
-        best = (func.max if higher_is_better else func.min)(Score.value).label("best")
-        per_model = (select(Score.model_id, best).where(Score.benchmark_id == benchmark_id)
-                     .group_by(Score.model_id).subquery())
-        ahead = per_model.c.best > value if higher_is_better else per_model.c.best < value
-        with self.engine.connect() as conn:
-            better = conn.execute(select(func.count()).select_from(per_model).where(ahead)).scalar_one()
-            total = conn.execute(select(func.count()).select_from(per_model)).scalar_one()
-        return better + 1, total
+        """The place a value takes among each model's best score on a benchmark, and the field size."""
+        values, _ = self._best_per_model(benchmark_id, higher_is_better)
+        keys = [-v for v in values] if higher_is_better else values
+        return bisect.bisect_left(keys, -value if higher_is_better else value) + 1, len(values)
 
     def benchmark_ids_scored(self, model_id: int) -> list[int]:
         """Benchmarks this model has at least one score on."""
@@ -205,13 +217,15 @@ class KnowledgeBase:
                                      .distinct()).scalars())
 
     def all_facts(self) -> list[FactInfo]:
-        """Every fact (cached per knowledge version), for searching by words."""
-        if self._facts is None:
+        """Every fact, for searching by words."""
+
+        def load() -> list[FactInfo]:
             query = select(Fact.subject_kind, Fact.subject_id, Fact.text, Fact.topic, Fact.source_id).order_by(Fact.id)
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
-            self._facts = [FactInfo((k, i), t, topic, self.source(src), normalize(t)) for k, i, t, topic, src in rows]
-        return self._facts
+            return [FactInfo((k, i), t, topic, self.source(src), normalize(t)) for k, i, t, topic, src in rows]
+
+        return self.memo("facts", load)
 
     def facts_about(self, subject: Ref) -> list[FactInfo]:
         """The facts whose subject is this entity."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rapidfuzz.distance import OSA
+from collections import defaultdict
+from dataclasses import dataclass
 
 from bot import format as fmt
 from bot import vocabulary as V
@@ -12,6 +13,12 @@ from knowledge.matching import Ref, normalize
 from knowledge.store import FactInfo, KnowledgeBase
 
 
+_WORD_TOPICS: dict[str, set[str]] = {}
+for _topic, _words in V.TOPIC_WORDS.items():
+    for _word in (_topic, *_words):
+        _WORD_TOPICS.setdefault(_word, set()).add(_topic)
+
+
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s", "e"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
@@ -19,51 +26,68 @@ def _stem(word: str) -> str:
     return word
 
 
-def _same_word(a: str, b: str) -> bool:
-    if a == b or _stem(a) == _stem(b):
-        return True
-    return len(a) >= 8 and len(b) >= 8 and OSA.distance(a, b) <= 1
+@dataclass
+class _FactIndex:
+    """Facts with their word stems, indexed by stem, topic and subject."""
 
+    facts: list[FactInfo]
+    stems: list[frozenset[str]]
+    by_stem: dict[str, list[int]]
+    by_topic: dict[str, list[int]]
+    by_subject: dict[Ref, list[int]]
 
-def fact_score(fact: FactInfo, words: list[str], content: list[str]) -> int:
-    """How well a fact answers: content words it shares (2 each), words pointing at its topic (1 each)."""
-    text_words = set(fact.norm.split())
-    topic = (fact.topic or "").lower()
-    topic_words = V.TOPIC_WORDS.get(topic, ())
-    score = 0
-    for word in set(words):
-        if word in content and any(_same_word(word, t) for t in text_words):
-            score += 2
-        elif word in topic_words or word == topic:
-            score += 1
-    return score
+    @classmethod
+    def build(cls, facts: list[FactInfo]) -> "_FactIndex":
+        stems = [frozenset(_stem(w) for w in f.norm.split()) for f in facts]
+        by_stem: dict[str, list[int]] = defaultdict(list)
+        by_topic: dict[str, list[int]] = defaultdict(list)
+        by_subject: dict[Ref, list[int]] = defaultdict(list)
+        for i, fact in enumerate(facts):
+            for stem in stems[i]:
+                by_stem[stem].append(i)
+            by_topic[(fact.topic or "").lower()].append(i)
+            by_subject[fact.subject].append(i)
+        return cls(facts, stems, dict(by_stem), dict(by_topic), dict(by_subject))
 
 
 def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, minimum: int = 2,
                limit: int = 3) -> list[FactInfo]:
     """The facts that best answer the question, strongest first.
 
-    With ``subjects``, a fact counts when it is about one of them or names one in its text. A fact
-    that links two names of the question (its subject and a name in its text) gains 3 per link.
+    A fact scores 2 for each content word of the question it shares (by stem) and 1 for each word
+    pointing at its topic. With ``subjects``, a fact counts when it is about one of them or names one
+    in its text. A fact that links two names of the question gains 3 per link.
     """
     index = kb.index()
+    facts = kb.memo("fact-index", lambda: _FactIndex.build(kb.all_facts()))
     mentioned = parsed.models + parsed.benchmarks + parsed.orgs
     keys = {r: f" {normalize(index.name(r))} " for r in mentioned}
+    content = {_stem(w) for w in parsed.content_words}
+    topics: dict[str, int] = defaultdict(int)
+    for word in set(parsed.words):
+        for topic in _WORD_TOPICS.get(word, ()):
+            topics[topic] += 1
+    candidates: set[int] = set()
+    for stem in content:
+        candidates.update(facts.by_stem.get(stem, ()))
+    for topic in topics:
+        candidates.update(facts.by_topic.get(topic, ()))
     ranked = []
-    for fact in kb.all_facts():
+    for i in candidates:
+        fact = facts.facts[i]
         text = f" {fact.norm} "
         named = [r for r in mentioned if r != fact.subject and keys[r] in text]
         if subjects and fact.subject not in subjects and not any(r in subjects for r in named):
             continue
         links = len(named) if fact.subject in mentioned else max(len(named) - 1, 0)
-        score = fact_score(fact, parsed.words, parsed.content_words) + 3 * links
+        score = 2 * len(content & facts.stems[i]) + topics.get((fact.topic or "").lower(), 0) + 3 * links
         if score >= minimum:
-            ranked.append((score, fact))
-    ranked.sort(key=lambda pair: -pair[0])
+            ranked.append((-score, i))
+    ranked.sort()
     if not ranked:
         return []
-    top = ranked[0][0]
-    return [fact for score, fact in ranked if score >= max(minimum, top - 1)][:limit]
+    top = -ranked[0][0]
+    return [facts.facts[i] for score, i in ranked if -score >= max(minimum, top - 1)][:limit]
 
 
 def fact_lines(facts: list[FactInfo], cites: fmt.Citations) -> list[str]:
