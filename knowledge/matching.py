@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterable
 
 from rapidfuzz import fuzz, process
@@ -76,6 +76,7 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+@lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """The matching key of a name: lower-case words and numbers joined by single spaces."""
     return " ".join(t.norm for t in tokenize(text))

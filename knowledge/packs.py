@@ -254,7 +254,8 @@ class _Writer:
         if not rows:
             return []
         before = self.s.execute(select(func.max(table.id))).scalar() or 0
-        self.s.execute(insert(table.__table__), rows)
+        for batch in _chunks(rows, 5000):
+            self.s.execute(insert(table.__table__), batch)
         return list(self.s.execute(select(table.id).where(table.id > before).order_by(table.id)).scalars())
 
     def _drop_unclaimed(self, kind: str, table, extra=None) -> None:

@@ -55,9 +55,9 @@ def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[
             s = found[0]
             place, total = kb.rank(b[1], s.value, bench.higher_is_better)
             where = f" in {s.setting}" if s.setting else ""
-            lines.append(f"{m_name} scored {fmt.score(s.value, bench.unit)} on {bench.name}{where} "
-                         f"{cites.cite(s.source, s.date)}. That is {_ordinal(place)} of {total} models "
-                         f"with a {bench.name} score here.")
+            marker = f" {cites.cite(s.source, s.date)}".rstrip()
+            lines.append(f"{m_name} scored {fmt.score(s.value, bench.unit)} on {bench.name}{where}{marker}. "
+                         f"That is {_ordinal(place)} of {total} models with a {bench.name} score here.")
         elif found:
             lines.append(f"{m_name} has {len(found)} scores on {bench.name}, told apart by setting and source.")
     if missing:
