@@ -33,7 +33,7 @@ class Question:
 
 @dataclass
 class Table:
-    """Rows of cells; ``numeric`` marks columns to right-align. ``values`` keeps raw numbers per row."""
+    """Rows of cells; ``numeric`` marks columns to right-align; ``unit`` is the unit of the score column."""
 
     columns: list[str]
     rows: list[list[str]]

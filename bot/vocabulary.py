@@ -104,7 +104,5 @@ LEADERBOARD_WORDS = frozenset("best top worst highest lowest rank ranks ranked r
                               "leaderboards leader leaders leads leading strongest weakest sota winner wins".split())
 RELEASE_WORDS = frozenset("release releases released launch launches launched announce announced "
                           "announcement ship shipped new newest latest recent recently".split())
-EXPLAIN_WORDS = frozenset("what explain explains describe describes description definition mean means "
-                          "meaning measure measures measured test tests about".split())
 HELP_WORDS = frozenset("help commands command usage examples".split())
 WORSE_WORDS = frozenset("worse weaker worst lowest weakest behind".split())

@@ -193,9 +193,12 @@ class AliasIndex:
                 derived[short].add(ref)
         self.exact = {k: frozenset(v) for k, v in exact.items()}
         self.derived = {k: frozenset(v) for k, v in derived.items() if k not in self.exact}
-        words = {tok for key in self.exact for tok in key.split()}
+        self.word_kinds: dict[str, set[str]] = defaultdict(set)
+        for key, refs in self.exact.items():
+            for tok in key.split():
+                self.word_kinds[tok].update(kind for kind, _ in refs)
         self.max_tokens = max((len(k.split()) for k in self.exact), default=1)
-        self.vocab = Lexicon(t for t in words if t.isalpha())
+        self.vocab = Lexicon(t for t in self.word_kinds if t.isalpha())
 
     # Built on first use: only misspelled names, suggestions and autocomplete need them.
 
@@ -338,7 +341,8 @@ class AliasIndex:
                 continue
             length, refs, cost = hit
             end = i + length
-            while end < len(toks) and self._continues_name(toks[end], words) \
+            kinds = {kind for kind, _ in refs}
+            while end < len(toks) and self._continues_name(toks[end], words, kinds) \
                     and self._longest(toks, readings, end) is None:
                 end += 1
             mentions.append(self._mention(text, toks, i, i + length, end, refs, cost))
@@ -358,11 +362,17 @@ class AliasIndex:
                 return length, refs, cost
         return None
 
-    def _continues_name(self, tok: Token, words: Lexicon) -> bool:
+    def _continues_name(self, tok: Token, words: Lexicon, kinds: set[str]) -> bool:
+        """Whether a word after a found name may belong to a longer, unknown name of the same kind.
+
+        Numbers and unknown words may; a word of other names only if names of this kind use it.
+        """
         if tok.boundary_before or tok.norm in words:
             return False
-        if tok.norm.isdigit() or tok.norm in self.vocab:
+        if tok.norm.isdigit():
             return True
+        if tok.norm in self.vocab:
+            return bool(self.word_kinds.get(tok.norm, set()) & kinds)
         return not words.near(tok.norm, min_length=5)
 
     def _mention(self, text, toks, i, matched_end, end, refs, cost) -> Mention:

@@ -188,10 +188,6 @@ def _chunks(items: list, size: int = 500):
         yield items[start : start + size]
 
 
-LEAF_KINDS = ("alias", "score", "fact", "release")
-"""Rows a pack claims in ``pack_members`` besides the entities and sources it declares."""
-
-
 class _Writer:
     """Writes a validated pack: upserts by name/alias or natural key, then drops what it no longer holds.
 

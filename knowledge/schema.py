@@ -186,5 +186,3 @@ class Release(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
 
-
-KINDS = ("org", "model", "benchmark")

@@ -194,6 +194,7 @@ def mentions(index, text):
     ("what did GPT-5.9 score on GPQA", [("GPT-5.9", "unknown", []), ("GPQA", "exact", ["GPQA Diamond"])]),
     ("Grok 4 vs Muse Spark", [("Grok 4", "unknown", []), ("Muse Spark", "exact", ["Muse Spark"])]),
     ("Meta's models", [("Meta", "exact", ["Meta"])]),
+    ("muse spark healthbench", [("muse spark", "exact", ["Muse Spark"]), ("healthbench", "unknown", [])]),
     ("Is Muse Spark, or GPT-5.4, better?", [("Muse Spark", "exact", ["Muse Spark"]),
                                             ("GPT-5.4", "exact", ["GPT-5.4"])]),
 ])
