@@ -16,6 +16,7 @@ import click
 ADAPTER_COMMANDS = {
     "ask": "adapters.console.app:ask",
     "chat": "adapters.console.app:chat",
+    "slack": "adapters.slack.app:slack",
 }
 
 

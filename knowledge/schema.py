@@ -186,3 +186,12 @@ class Release(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
 
+
+
+class SeenEvent(Base):
+    """A chat platform event already handled: platforms retry, and a retry may reach another replica."""
+
+    __tablename__ = "seen_events"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)

@@ -1,0 +1,73 @@
+"""Slack payloads -> platform-neutral Questions. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.question import Origin, Question
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_ON = re.compile(r"\s+on\s+", re.I)
+SUBCOMMANDS = ("ask", "compare", "top", "model", "help")
+
+
+def clean_text(text: str) -> str:
+    """What the person typed: the bot's mention removed, Slack's &amp;/&lt;/&gt; escaping undone."""
+    return " ".join(html.unescape(_MENTION.sub(" ", text or "")).split())
+
+
+def origin_of(team: str | None, channel: str | None, thread: str | None, user: str | None) -> Origin:
+    """Where a Slack question came from; answers go back to that thread."""
+    return Origin(platform="slack", workspace=team, channel=channel, thread=thread, user=user)
+
+
+def question_from_event(event: dict, team: str | None) -> Question:
+    """An app_mention or direct-message event as a Question answered in the event's thread."""
+    thread = event.get("thread_ts") or event.get("ts")
+    return Question(text=clean_text(event.get("text", "")),
+                    origin=origin_of(team, event.get("channel"), thread, event.get("user")))
+
+
+def parse_command(text: str) -> tuple[str, dict]:
+    """``/modelwire`` text -> (sub-command, args). A bare question is ``ask``."""
+    words = text.split(maxsplit=1)
+    head = words[0].lower() if words else "help"
+    rest = words[1].strip() if len(words) > 1 else ""
+    if head not in SUBCOMMANDS:
+        return "ask", {"text": text}
+    if head == "compare":
+        parts = _ON.split(rest, maxsplit=1)
+        names = re.split(r"\s*,\s*|\s+(?:and|vs\.?|versus)\s+", parts[0])
+        return "compare", {"models": [n for n in names if n.strip()],
+                           "benchmark": parts[1].strip() if len(parts) > 1 else None}
+    if head == "top":
+        match = re.match(r"(.*?)(?:\s+(\d{1,3}))?$", rest)
+        return "top", {"benchmark": match.group(1).strip(), "n": int(match.group(2)) if match.group(2) else None}
+    if head == "model":
+        return "model", {"name": rest}
+    if head == "help" or not rest:
+        return "help", {}
+    return "ask", {"text": rest}
+
+
+def question_from_command(body: dict) -> Question:
+    """A ``/modelwire ...`` slash command as a Question."""
+    text = clean_text(body.get("text", ""))
+    command, args = parse_command(text)
+    origin = origin_of(body.get("team_id"), body.get("channel_id"), None, body.get("user_id"))
+    if command == "ask":
+        return Question(text=args["text"], origin=origin)
+    return Question(text=text, command=command, args=args, origin=origin)
+
+
+def question_from_action(body: dict) -> Question:
+    """A "did you mean" button press: ask again with the suggested name, in the same thread."""
+    action = (body.get("actions") or [{}])[0]
+    message = body.get("message") or {}
+    channel = (body.get("channel") or body.get("container") or {}).get("id") or \
+        (body.get("container") or {}).get("channel_id")
+    thread = message.get("thread_ts") or message.get("ts")
+    team = (body.get("team") or {}).get("id")
+    user = (body.get("user") or {}).get("id")
+    return Question(text=action.get("value", ""), origin=origin_of(team, channel, thread, user))

@@ -1,0 +1,107 @@
+"""Answers -> Slack Block Kit message payloads. Pure functions within Block Kit's limits.
+
+Everything that came from a person or from the knowledge base is escaped (&, <, >), so a question
+containing <!channel> or <@U123> can never ping anyone.
+"""
+
+from __future__ import annotations
+
+from bot.plaintext import render as plain_text, table_text
+from bot.question import Answer
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_FALLBACK = 3000
+MAX_TABLE_ROWS = 100
+MAX_TABLE_COLUMNS = 20
+MAX_BUTTONS = 5
+ASK_ACTION = "modelwire_ask"
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """Split text at line breaks (or hard, for very long lines) into pieces of at most ``limit``."""
+    pieces, current = [], ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _table_block(answer: Answer) -> dict | None:
+    """A table block, or None when there is no table or it exceeds the block's limits."""
+    table = answer.table
+    if not table or not table.rows or len(table.columns) > MAX_TABLE_COLUMNS or len(table.rows) >= MAX_TABLE_ROWS:
+        return None
+    cells = [[{"type": "raw_text", "text": _cut(str(c), 500) or " "} for c in row]
+             for row in [table.columns, *table.rows]]
+    block = {"type": "table", "rows": cells}
+    if table.numeric:
+        block["column_settings"] = [{"align": "right" if n else "left"} for n in table.numeric]
+    return block
+
+
+def _context(answer: Answer) -> dict | None:
+    if not answer.sources:
+        return None
+    parts = []
+    for i, src in enumerate(answer.sources, 1):
+        title = escape(src.title)
+        label = f"<{escape(src.url)}|{title}>" if src.url else title
+        parts.append(f"[{i}] {label}" + (f" ({src.date})" if src.date else ""))
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(" · ".join(parts), MAX_SECTION)}]}
+
+
+def _buttons(answer: Answer) -> dict | None:
+    if not answer.suggestions:
+        return None
+    elements = [{"type": "button", "action_id": f"{ASK_ACTION}_{i}", "value": _cut(s, 2000),
+                 "text": {"type": "plain_text", "text": _cut(s, 75)}}
+                for i, s in enumerate(answer.suggestions[:MAX_BUTTONS])]
+    return {"type": "actions", "block_id": "modelwire_suggestions", "elements": elements}
+
+
+def message(answer: Answer) -> dict:
+    """A chat.postMessage / response_url payload: ``text`` (fallback, always set) and ``blocks``.
+
+    Tables become a table block; one too large for it is sent as monospace text instead. The plain
+    fallback ``text`` carries the monospace table too, for clients without table support.
+    """
+    table = _table_block(answer)
+    fixed = [b for b in (table, _context(answer), _buttons(answer)) if b]
+    head = {"type": "header", "text": {"type": "plain_text", "text": _cut(answer.title or "modelwire", MAX_HEADER)}}
+    body = [_section(chunk) for chunk in _chunks(escape(answer.text), MAX_SECTION)] if answer.text else []
+    if answer.fields:
+        lines = "\n".join(f"*{escape(name)}:* {escape(value)}" for name, value in answer.fields)
+        body += [_section(chunk) for chunk in _chunks(lines, MAX_SECTION)]
+    if table is None and answer.table and answer.table.rows:
+        body += [_section(f"```{chunk}```") for chunk in _chunks(escape(table_text(answer.table)), MAX_SECTION - 6)]
+    room = MAX_BLOCKS - 1 - len(fixed)
+    if len(body) > room:
+        body = body[: room - 1] + [_section("_The answer is longer than one message; the rest is cut._")]
+    return {"text": _cut(escape(plain_text(answer)), MAX_FALLBACK), "blocks": [head, *body, *fixed]}

@@ -1,0 +1,51 @@
+"""Slack settings from the environment; a bad value stops start-up with one line naming it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line that names the variable."""
+
+
+class SlackSettings(BaseSettings):
+    """SLACK_* variables (see .env.example)."""
+
+    model_config = SettingsConfigDict(env_prefix="SLACK_", extra="ignore")
+
+    bot_token: str = Field(pattern=r"^xoxb-\S+$")
+    app_token: str | None = Field(default=None, pattern=r"^xapp-\S+$")
+    signing_secret: str | None = Field(default=None, min_length=8)
+    mode: Literal["socket", "http"] = "socket"
+    port: int = Field(default=3000, ge=1, le=65535)
+    api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://\S+$")
+
+    @field_validator("api_url")
+    @classmethod
+    def _trailing_slash(cls, url: str) -> str:
+        return url if url.endswith("/") else url + "/"
+
+    @model_validator(mode="after")
+    def _mode_needs(self) -> "SlackSettings":
+        if self.mode == "socket" and not self.app_token:
+            raise ValueError("SLACK_APP_TOKEN: required in socket mode (an app-level token, xapp-...)")
+        if self.mode == "http" and not self.signing_secret:
+            raise ValueError("SLACK_SIGNING_SECRET: required in http mode")
+        return self
+
+
+def load_settings() -> SlackSettings:
+    """Read and check the settings; raise ConfigError with a single line on any problem."""
+    try:
+        return SlackSettings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        if err["loc"]:
+            name = "SLACK_" + str(err["loc"][0]).upper()
+            problem = "is not set" if err["type"] == "missing" else f"is invalid ({err['msg']})"
+            raise ConfigError(f"{name} {problem}") from None
+        raise ConfigError(err["msg"].removeprefix("Value error, ")) from None
