@@ -66,13 +66,17 @@ def _command(question: Question, kb: KnowledgeBase, text: str) -> Answer:
 
 def _unresolved(text: str, missing) -> Answer:
     suggestions: list[str] = []
+    followups: list[str] = []
     parts = []
     for name, res in missing:
         parts.append(f"'{name}' could be {', '.join(res.suggestions)}" if res.status == "ambiguous"
                      else f"I don't know '{name}'")
-        suggestions += [s for s in res.suggestions if s not in suggestions]
+        for suggestion in res.suggestions:
+            if suggestion not in suggestions:
+                suggestions.append(suggestion)
+                followups.append(text.replace(name, suggestion, 1) if name and name in text else suggestion)
     return Answer(text, "unknown", False, "Not in the knowledge base", "; ".join(parts) + ".",
-                  suggestions=suggestions[:3])
+                  suggestions=suggestions[:3], followups=followups[:3])
 
 
 def _free_text(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:

@@ -63,6 +63,8 @@ class Answer:
     fields: list[tuple[str, str]] = field(default_factory=list)
     sources: list[SourceRef] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    followups: list[str] = field(default_factory=list)
+    """For each suggestion, the question to ask if the person picks it (e.g. for a button)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape of an answer; ``text`` is the complete plain-text rendering."""

@@ -164,6 +164,13 @@ def test_unknown_names_offer_at_most_three_suggestions(kb):
     assert result.suggestions[0].startswith("GPT-5.4")
 
 
+def test_suggestions_come_with_the_question_to_ask_again(kb):
+    result = ask(kb, "What did GPT-5.9 score on GPQA?")
+    assert result.followups == [f"What did {name} score on GPQA?" for name in result.suggestions]
+    again = ask(kb, result.followups[0])
+    assert again.found and again.intent == "score"
+
+
 def test_leaderboard_respects_count_and_order(kb):
     result = ask(kb, "top 2 on GPQA Diamond")
     assert [row[1] for row in result.table.rows] == ["Gemini 3.1 Pro", "GPT-5.4"]

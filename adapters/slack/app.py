@@ -18,17 +18,34 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import convert, render
 from adapters.slack.settings import ConfigError, SlackSettings, load_settings
-from bot.dedupe import first_sighting
+from bot.dedupe import first_sighting, forget_old
 from bot.engine import answer
 from bot.question import Answer, Question
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.slack")
 EVENTS_PATH = "/slack/events"
+FORGET_EVERY = 1000
+"""Every this many events, event ids older than the retry window are deleted."""
+
+
+def describe(body: dict) -> str:
+    """Context for a log line about any Slack request (event, slash command or button press).
+
+    The kind of request and the team, channel, user and event id it names, so a failure can be
+    traced back to a conversation without logging what the person wrote.
+    """
+    event = body.get("event") or {}
+    kind = event.get("type") or body.get("command") or body.get("type") or "request"
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    channel = event.get("channel") or body.get("channel_id") or (body.get("channel") or {}).get("id")
+    user = event.get("user") or body.get("user_id") or (body.get("user") or {}).get("id")
+    return f"{kind} (team={team} channel={channel} user={user} event_id={body.get('event_id')})"
 
 
 class SlackBot:
@@ -42,6 +59,8 @@ class SlackBot:
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
         self.app = AsyncApp(client=self.client, signing_secret=settings.signing_secret or "",
                             request_verification_enabled=settings.mode == "http")
+        self._verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
+        self._sightings = 0
         self._register()
 
     async def ask(self, question: Question) -> Answer:
@@ -49,17 +68,47 @@ class SlackBot:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, answer, question, self.kb)
 
-    def _seen(self, body: dict) -> bool:
-        event_id = body.get("event_id")
-        return bool(event_id) and not first_sighting(self.kb.engine, "slack", event_id)
+    async def _seen(self, body: dict) -> bool:
+        """True when this event id was handled before (a Slack retry, or another replica's delivery).
 
-    async def _post(self, question: Question) -> None:
+        The database write runs off the event loop, like answering, so a slow database never delays
+        the acknowledgement of other requests.
+        """
+        event_id = body.get("event_id")
+        if not event_id:
+            return False
+        loop = asyncio.get_running_loop()
+        self._sightings += 1
+        if self._sightings % FORGET_EVERY == 1:
+            await loop.run_in_executor(self._executor, forget_old, self.kb.engine)
+        return not await loop.run_in_executor(self._executor, first_sighting, self.kb.engine, "slack", event_id)
+
+    def signed_by_slack(self, body: str, headers) -> bool:
+        """Whether a request carries Slack's v0 signature of ``body`` made at most five minutes ago.
+
+        A missing or malformed header (a timestamp that is not a number) is a bad signature, never
+        an error; without a signing secret nothing is trusted.
+        """
+        if self._verifier is None:
+            return False
+        try:
+            return self._verifier.is_valid_request(body, dict(headers))
+        except ValueError:
+            return False
+
+    async def _post(self, question: Question, respond=None) -> None:
+        """Answer in the question's thread; where the bot may not post (a channel it is not in, after a
+        slash command), answer through the response_url instead when there is one."""
         reply = render.message(await self.ask(question))
         origin = question.origin
         try:
             await self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread, **reply)
         except SlackApiError as exc:
-            log.error("chat.postMessage failed: %s (channel=%s thread=%s user=%s)", exc.response.get("error"),
+            error = exc.response.get("error")
+            if respond is not None and error in ("not_in_channel", "channel_not_found"):
+                await respond(response_type="in_channel", replace_original=False, **reply)
+                return
+            log.error("chat.postMessage failed: %s (channel=%s thread=%s user=%s)", error,
                       origin.channel, origin.thread, origin.user)
 
     def _register(self) -> None:
@@ -67,38 +116,53 @@ class SlackBot:
 
         @app.event("app_mention")
         async def on_mention(body, event):
-            if not self._seen(body):
+            if not await self._seen(body):
                 await self._post(convert.question_from_event(event, body.get("team_id")))
 
         @app.event("message")
         async def on_message(body, event):
             if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
                 return
-            if not self._seen(body):
+            if not await self._seen(body):
                 await self._post(convert.question_from_event(event, body.get("team_id")))
 
         async def ack_only(ack):
             await ack()
 
         async def run_command(body, respond):
-            reply = render.message(await self.ask(convert.question_from_command(body)))
-            await respond(response_type="in_channel", **reply)
+            """Answer through response_url. Lazy listeners run after the acknowledgement, where Bolt
+            would log a failure without context, and a refused response_url (expired, used) is a
+            status code rather than an exception: both are logged here with the request's context."""
+            try:
+                reply = render.message(await self.ask(convert.question_from_command(body)))
+                response = await respond(response_type="in_channel", **reply)
+            except Exception as exc:
+                log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
+                return
+            if response.status_code != 200:
+                log.error("response_url refused the answer: %s %s for Slack %s", response.status_code,
+                          response.body, describe(body))
 
-        async def run_action(body):
-            await self._post(convert.question_from_action(body))
+        async def run_action(body, respond):
+            try:
+                await self._post(convert.question_from_action(body), respond)
+            except Exception as exc:
+                log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
 
         app.command(re.compile(r"^/modelwire$"))(ack=ack_only, lazy=[run_command])
         app.action(re.compile(rf"^{render.ASK_ACTION}_\d+$"))(ack=ack_only, lazy=[run_action])
 
         @app.error
         async def on_error(error, body):
-            kind = body.get("type") or body.get("command") or "request"
-            log.error("error handling Slack %s (team=%s): %r", kind, body.get("team_id"), error)
+            log.error("error handling Slack %s: %r", describe(body), error, exc_info=error)
 
     def web_app(self) -> web.Application:
         """The HTTP-mode server: Slack's requests at /slack/events, a health check at /healthz."""
 
         async def events(request: web.Request) -> web.Response:
+            # Verified before Bolt parses the body: a malformed body or header is a 401, not a 500.
+            if not self.signed_by_slack(await request.text(), request.headers):
+                return web.json_response({"error": "invalid request"}, status=401)
             return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
         async def healthz(_request: web.Request) -> web.Response:
@@ -113,7 +177,11 @@ class SlackBot:
         if self.settings.mode == "socket":
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            await AsyncSocketModeHandler(self.app, self.settings.app_token).start_async()
+            handler = AsyncSocketModeHandler(self.app, self.settings.app_token)
+            try:
+                await handler.start_async()
+            finally:
+                await handler.close_async()
             return
         runner = web.AppRunner(self.web_app())
         await runner.setup()

@@ -9,6 +9,7 @@ from bot.question import Origin, Question
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _ON = re.compile(r"\s+on\s+", re.I)
+_TOP = re.compile(r"(?:(?P<before>\d{1,3})\s+(?:on\s+)?)?(?P<name>.*?)(?:\s+(?P<after>\d{1,3}))?$", re.I | re.S)
 SUBCOMMANDS = ("ask", "compare", "top", "model", "help")
 
 
@@ -30,24 +31,29 @@ def question_from_event(event: dict, team: str | None) -> Question:
 
 
 def parse_command(text: str) -> tuple[str, dict]:
-    """``/modelwire`` text -> (sub-command, args). A bare question is ``ask``."""
+    """``/modelwire`` text -> (sub-command, args). A bare question is ``ask``.
+
+    A sub-command without its argument (``top``, ``model``, ...) is ``help``. ``top`` takes the
+    count after the benchmark or before it (``top GPQA Diamond 5``, ``top 5 on GPQA Diamond``).
+    """
     words = text.split(maxsplit=1)
     head = words[0].lower() if words else "help"
     rest = words[1].strip() if len(words) > 1 else ""
     if head not in SUBCOMMANDS:
         return "ask", {"text": text}
+    if head == "help" or not rest:
+        return "help", {}
     if head == "compare":
         parts = _ON.split(rest, maxsplit=1)
         names = re.split(r"\s*,\s*|\s+(?:and|vs\.?|versus)\s+", parts[0])
         return "compare", {"models": [n for n in names if n.strip()],
                            "benchmark": parts[1].strip() if len(parts) > 1 else None}
     if head == "top":
-        match = re.match(r"(.*?)(?:\s+(\d{1,3}))?$", rest)
-        return "top", {"benchmark": match.group(1).strip(), "n": int(match.group(2)) if match.group(2) else None}
+        match = _TOP.match(rest)
+        count = match.group("before") or match.group("after")
+        return "top", {"benchmark": match.group("name").strip(), "n": int(count) if count else None}
     if head == "model":
         return "model", {"name": rest}
-    if head == "help" or not rest:
-        return "help", {}
     return "ask", {"text": rest}
 
 

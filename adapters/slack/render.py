@@ -24,20 +24,36 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_ENTITIES = ("&amp;", "&lt;", "&gt;")
+
+
+def _safe_end(text: str, end: int) -> int:
+    """``end``, moved back to the start of an escape sequence (``&amp;``...) that it would cut in two."""
+    start = text.rfind("&", max(0, end - 4), end)
+    if start >= 0 and any(text.startswith(e, start) and start + len(e) > end for e in _ENTITIES):
+        return start
+    return end
+
+
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most ``limit`` characters, ending in "…" when shortened; never ends inside an escape sequence."""
+    return text if len(text) <= limit else text[: _safe_end(text, limit - 1)] + "…"
 
 
 def _chunks(text: str, limit: int) -> list[str]:
-    """Split text at line breaks (or hard, for very long lines) into pieces of at most ``limit``."""
+    """Split text at line breaks (or hard, for very long lines) into pieces of at most ``limit``.
+
+    A hard split never falls inside an escape sequence, so no piece shows a stray "&am" or "p;".
+    """
     pieces, current = [], ""
     for line in text.split("\n"):
         while len(line) > limit:
             if current:
                 pieces.append(current)
                 current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
+            end = _safe_end(line, limit)
+            pieces.append(line[:end])
+            line = line[end:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             pieces.append(current)
@@ -61,28 +77,41 @@ def _table_block(answer: Answer) -> dict | None:
     cells = [[{"type": "raw_text", "text": _cut(str(c), 500) or " "} for c in row]
              for row in [table.columns, *table.rows]]
     block = {"type": "table", "rows": cells}
-    if table.numeric:
-        block["column_settings"] = [{"align": "right" if n else "left"} for n in table.numeric]
+    if table.numeric:  # one setting per column at most: Slack rejects more settings than it allows
+        block["column_settings"] = [{"align": "right" if n else "left"}
+                                    for n in table.numeric[: len(table.columns)]]
     return block
 
 
 def _context(answer: Answer) -> dict | None:
+    """The numbered sources, linked, with dates (escaped like every other knowledge-base text).
+
+    Sources are listed whole while they fit in one text element; cutting the joined text could
+    leave a link half open (``<https://...|Tit…``), so a source that does not fit is left out.
+    """
     if not answer.sources:
         return None
-    parts = []
+    parts: list[str] = []
     for i, src in enumerate(answer.sources, 1):
-        title = escape(src.title)
+        title = escape(_cut(src.title, 500))
         label = f"<{escape(src.url)}|{title}>" if src.url else title
-        parts.append(f"[{i}] {label}" + (f" ({src.date})" if src.date else ""))
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(" · ".join(parts), MAX_SECTION)}]}
+        part = f"[{i}] {label}" + (f" ({escape(src.date)})" if src.date else "")
+        if len(" · ".join([*parts, part])) > MAX_SECTION:
+            break
+        parts.append(part)
+    if not parts:
+        return None
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(parts)}]}
 
 
 def _buttons(answer: Answer) -> dict | None:
+    """"Did you mean" buttons: labelled with the name, carrying the question to ask again."""
     if not answer.suggestions:
         return None
-    elements = [{"type": "button", "action_id": f"{ASK_ACTION}_{i}", "value": _cut(s, 2000),
+    asks = answer.followups if len(answer.followups) == len(answer.suggestions) else answer.suggestions
+    elements = [{"type": "button", "action_id": f"{ASK_ACTION}_{i}", "value": _cut(ask, 2000),
                  "text": {"type": "plain_text", "text": _cut(s, 75)}}
-                for i, s in enumerate(answer.suggestions[:MAX_BUTTONS])]
+                for i, (s, ask) in enumerate(zip(answer.suggestions[:MAX_BUTTONS], asks))]
     return {"type": "actions", "block_id": "modelwire_suggestions", "elements": elements}
 
 

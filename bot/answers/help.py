@@ -45,14 +45,17 @@ def _describe(mention: Mention) -> str:
 def unknown_names(kb: KnowledgeBase, question: str, parsed: Parsed, mentions: list[Mention]) -> Answer:
     """Names that resolved to nothing (or to several things): say so, never answer for a neighbour."""
     suggestions: list[str] = []
+    followups: list[str] = []
     for mention in mentions:
         for name in mention.suggestions:
             if name not in suggestions:
                 suggestions.append(name)
+                followups.append(question.replace(mention.text, name, 1))
     text = "; ".join(_describe(m) for m in mentions) + "."
     if not suggestions:
         text += " It is not in the knowledge base."
-    return Answer(question, "unknown", False, "Not in the knowledge base", text, suggestions=suggestions[:3])
+    return Answer(question, "unknown", False, "Not in the knowledge base", text, suggestions=suggestions[:3],
+                  followups=followups[:3])
 
 
 def cannot_answer(question: str, reason: str, suggestions: list[str] | None = None) -> Answer:

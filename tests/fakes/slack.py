@@ -74,9 +74,17 @@ class FakeSlack:
 
     # -- test controls ------------------------------------------------------------------------
 
-    def fail_next(self, method: str, status: int = 429, error: str = "ratelimited", retry_after: int = 1,
+    def fail_next(self, method: str, status: int | None = None, error: str = "ratelimited", retry_after: int = 1,
                   times: int = 1) -> None:
-        """Make the next ``times`` calls to ``method`` fail (a 429 carries Retry-After)."""
+        """Make the next ``times`` calls to ``method`` fail (a 429 carries Retry-After).
+
+        Without ``status`` the failure looks like real Slack's: HTTP 429 for ``ratelimited``, and
+        HTTP 200 with ``{"ok": false, "error": ...}`` for any other Web API error. ``method`` may also
+        be ``respond:<name>``: that response_url then answers ``status`` (default 404) with the error
+        as plain text, as Slack does for an expired or used URL.
+        """
+        if status is None:
+            status = 429 if error == "ratelimited" else 404 if method.startswith("respond:") else 200
         headers = {"Retry-After": str(retry_after)} if status == 429 else {}
         self._failures.setdefault(method, []).extend(
             _Failure(status, {"ok": False, "error": error}, headers) for _ in range(times))
@@ -140,7 +148,12 @@ class FakeSlack:
         return {"ok": True}
 
     async def _respond(self, request: web.Request) -> web.Response:
-        await self._record(f"respond:{request.match_info['name']}", request)
+        method = f"respond:{request.match_info['name']}"
+        await self._record(method, request)
+        pending = self._failures.get(method)
+        if pending:
+            failure = pending.pop(0)
+            return web.Response(status=failure.status, text=failure.body["error"], headers=failure.headers)
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
