@@ -89,6 +89,25 @@ def seeded_kb(request, tmp_path_factory) -> KnowledgeBase:
 
 
 @pytest.fixture
+def kb(db_url) -> KnowledgeBase:
+    """A knowledge base with the bundled packs, of the test's own, on each backend."""
+    eng = make_engine(db_url)
+    ensure_ready(eng)
+    yield KnowledgeBase(eng)
+    eng.dispose()
+
+
+@pytest.fixture
+async def fake():
+    """A fake Slack on loopback (Web API, response_url, Socket Mode)."""
+    from tests.fakes.slack import FakeSlack
+
+    slack = await FakeSlack().start()
+    yield slack
+    await slack.stop()
+
+
+@pytest.fixture
 def write_pack(tmp_path):
     """Write a pack file (YAML text, or a dict for JSON) and return its path."""
 

@@ -21,21 +21,6 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
-def kb(db_url):
-    engine = make_engine(db_url)
-    ensure_ready(engine)
-    yield KnowledgeBase(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-async def fake():
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def handlers(monkeypatch):
     """Every Socket Mode handler ``run()`` creates, so the test can close it.
 
