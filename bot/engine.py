@@ -7,7 +7,7 @@ import datetime as dt
 from bot import vocabulary as V
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
 from bot.answers.facts import fact_answer
-from bot.answers.help import cannot_answer, help_answer, unknown_names
+from bot.answers.help import cannot_answer, help_answer, not_known, unknown_names
 from bot.answers.releases import releases_answer
 from bot.answers.scores import compare_answer, leaderboard_answer, score_answer
 from bot.intents import Parsed, parse
@@ -50,39 +50,30 @@ def _command(question: Question, kb: KnowledgeBase, text: str) -> Answer:
             return cannot_answer(text, "Name at least two different models to compare, separated by commas.")
         return compare_answer(kb, text, models, [bench_res.ref] if bench_res else [])
     if question.command in ("top", "benchmark"):
-        res = index.resolve(args.get("benchmark", ""), ["benchmark"])
+        name = args.get("benchmark") or ""
+        res = index.resolve(name, ["benchmark"])
         if not res.found:
-            return _unresolved(text, [(args.get("benchmark", ""), res)])
+            return _unresolved(text, [(name, res)])
         if question.command == "benchmark":
             return benchmark_card(kb, text, res.ref)
         return leaderboard_answer(kb, text, res.ref, args.get("n"))
     if question.command == "model":
-        res = index.resolve(args.get("name", ""), ["model"])
+        name = args.get("name") or ""
+        res = index.resolve(name, ["model"])
         if not res.found:
-            return _unresolved(text, [(args.get("name", ""), res)])
+            return _unresolved(text, [(name, res)])
         return model_card(kb, text, res.ref)
     return cannot_answer(text, f"Unknown command '{question.command}'. Try help.")
 
 
 def _unresolved(text: str, missing) -> Answer:
-    suggestions: list[str] = []
-    followups: list[str] = []
-    parts = []
-    for name, res in missing:
-        parts.append(f"'{name}' could be {', '.join(res.suggestions)}" if res.status == "ambiguous"
-                     else f"I don't know '{name}'")
-        for suggestion in res.suggestions:
-            if suggestion not in suggestions:
-                suggestions.append(suggestion)
-                followups.append(text.replace(name, suggestion, 1) if name and name in text else suggestion)
-    return Answer(text, "unknown", False, "Not in the knowledge base", "; ".join(parts) + ".",
-                  suggestions=suggestions[:3], followups=followups[:3])
+    return not_known(text, [(name, res.status, res.suggestions) for name, res in missing])
 
 
 def _free_text(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     named = p.models or p.benchmarks or p.orgs
     if p.problems:
-        return unknown_names(kb, text, p, p.problems)
+        return unknown_names(text, p.problems)
     if p.has(V.HELP_WORDS) and not named:
         return help_answer(kb, text)
     if len(p.models) >= 2:
@@ -97,7 +88,7 @@ def _free_text(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     if found:
         return found
     if p.unknown_words and not _asks_releases(p):
-        return unknown_names(kb, text, p, p.unknown_words)
+        return unknown_names(text, p.unknown_words)
     if _asks_releases(p):
         return releases_answer(kb, text, [], p.since, p.until, p.count)
     if p.has(V.LEADERBOARD_WORDS):
@@ -121,7 +112,7 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     if found:
         return found
     if p.unknown_words:
-        return unknown_names(kb, text, p, p.unknown_words)
+        return unknown_names(text, p.unknown_words)
     return model_card(kb, text, model)
 
 
@@ -131,7 +122,7 @@ def _about_benchmark(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     if p.has(V.LEADERBOARD_WORDS) or p.count:
         return leaderboard_answer(kb, text, bench, p.count, worst)
     if p.unknown_words:
-        return unknown_names(kb, text, p, p.unknown_words)
+        return unknown_names(text, p.unknown_words)
     return benchmark_card(kb, text, bench)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot import format as fmt
-from bot.intents import Parsed
 from bot.question import Answer
 from knowledge.matching import Mention
 from knowledge.store import KnowledgeBase
@@ -36,26 +35,30 @@ def help_answer(kb: KnowledgeBase, question: str) -> Answer:
     return Answer(question, "help", True, "What modelwire answers", text)
 
 
-def _describe(mention: Mention) -> str:
-    if mention.status == "ambiguous":
-        return f"'{mention.text}' could be {fmt.join_names(mention.suggestions)}"
-    return f"I don't know '{mention.text}'"
+def not_known(question: str, names: list[tuple[str, str, list[str]]]) -> Answer:
+    """Names that resolved to nothing or to several things: say so, never answer for a neighbour.
 
-
-def unknown_names(kb: KnowledgeBase, question: str, parsed: Parsed, mentions: list[Mention]) -> Answer:
-    """Names that resolved to nothing (or to several things): say so, never answer for a neighbour."""
-    suggestions: list[str] = []
-    followups: list[str] = []
-    for mention in mentions:
-        for name in mention.suggestions:
+    ``names`` are (the name as asked, "ambiguous" or "unknown", closest known names). Each
+    suggestion comes with the question asked again with that name in place of the one asked.
+    """
+    parts, suggestions, followups = [], [], []
+    for asked, status, closest in names:
+        parts.append(f"'{asked}' could be {fmt.join_names(closest)}" if status == "ambiguous"
+                     else f"I don't know '{asked}'")
+        for name in closest:
             if name not in suggestions:
                 suggestions.append(name)
-                followups.append(question.replace(mention.text, name, 1))
-    text = "; ".join(_describe(m) for m in mentions) + "."
+                followups.append(question.replace(asked, name, 1) if asked and asked in question else name)
+    text = "; ".join(parts) + "."
     if not suggestions:
         text += " It is not in the knowledge base."
     return Answer(question, "unknown", False, "Not in the knowledge base", text, suggestions=suggestions[:3],
                   followups=followups[:3])
+
+
+def unknown_names(question: str, mentions: list[Mention]) -> Answer:
+    """Names in running text that matched nothing, or several things."""
+    return not_known(question, [(m.text, m.status, m.suggestions) for m in mentions])
 
 
 def cannot_answer(question: str, reason: str, suggestions: list[str] | None = None) -> Answer:
