@@ -168,6 +168,8 @@ def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> 
     lines += [f"{index.name(m)} leads on {wins[m[1]]}." for m in models if wins[m[1]]]
     if settings_differ:
         lines.append("Some figures were measured in different settings (shown in brackets).")
+    if len(cites.refs) == 1:  # one source for every cell: the list of sources says it once
+        rows = [[cell.removesuffix(" [1]") for cell in row] for row in rows]
     table = Table(["Benchmark", *[index.name(m) for m in models]], rows, [False] + [True] * len(models))
     return Answer(question, "compare", True, title, " ".join(lines), table, sources=cites.refs)
 
