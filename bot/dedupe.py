@@ -24,6 +24,12 @@ def first_sighting(engine: Engine, platform: str, event_id: str) -> bool:
     return True
 
 
+def release(engine: Engine, platform: str, event_id: str) -> None:
+    """Forget one event id, so that the platform's retry of an event that failed is handled again."""
+    with engine.begin() as conn:
+        conn.execute(delete(SeenEvent).where(SeenEvent.platform == platform, SeenEvent.event_id == event_id))
+
+
 def forget_old(engine: Engine) -> int:
     """Delete event ids older than the platforms' retry window; how many went."""
     cutoff = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - KEEP

@@ -411,6 +411,17 @@ async def test_server_error_from_slack_is_logged_and_the_app_keeps_answering(app
     assert any("internal_error" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
 
 
+async def test_an_event_whose_answer_failed_is_answered_on_slacks_retry(app, fake):
+    fake.fail_next("chat.postMessage", status=500, error="internal_error")
+    await app.event(direct_message("top 3 on GPQA Diamond"), event_id="EvRetryMe")
+    await fake.wait_for("chat.postMessage")
+    await asyncio.sleep(0.2)
+    await app.event(direct_message("top 3 on GPQA Diamond"), event_id="EvRetryMe",
+                    headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
+    first, second = await fake.wait_for("chat.postMessage", 2)
+    assert first == second and "94.3%" in second["text"]
+
+
 async def test_failure_inside_the_bot_is_logged_with_context(app, fake, caplog):
     ask = app.bot.ask
     calls = []

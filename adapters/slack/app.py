@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import convert, render
 from adapters.slack.settings import ConfigError, SlackSettings, load_settings
-from bot.dedupe import first_sighting, forget_old
+from bot.dedupe import first_sighting, forget_old, release
 from bot.engine import answer
 from bot.question import Answer, Question
 from knowledge.store import KnowledgeBase
@@ -96,9 +96,9 @@ class SlackBot:
         except ValueError:
             return False
 
-    async def _post(self, question: Question, respond=None) -> None:
+    async def _post(self, question: Question, respond=None) -> bool:
         """Answer in the question's thread; where the bot may not post (a channel it is not in, after a
-        slash command), answer through the response_url instead when there is one."""
+        slash command), answer through the response_url instead when there is one. False on failure."""
         reply = render.message(await self.ask(question))
         origin = question.origin
         try:
@@ -107,24 +107,32 @@ class SlackBot:
             error = exc.response.get("error")
             if respond is not None and error in ("not_in_channel", "channel_not_found"):
                 await respond(response_type="in_channel", replace_original=False, **reply)
-                return
+                return True
             log.error("chat.postMessage failed: %s (channel=%s thread=%s user=%s)", error,
                       origin.channel, origin.thread, origin.user)
+            return False
+        return True
+
+    async def _answer_event(self, body: dict, event: dict) -> None:
+        """Answer an event once; if the answer could not be posted, let Slack's retry try again."""
+        if await self._seen(body):
+            return
+        posted = await self._post(convert.question_from_event(event, body.get("team_id")))
+        if not posted and body.get("event_id"):
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, release, self.kb.engine, "slack", body["event_id"])
 
     def _register(self) -> None:
         app = self.app
 
         @app.event("app_mention")
         async def on_mention(body, event):
-            if not await self._seen(body):
-                await self._post(convert.question_from_event(event, body.get("team_id")))
+            await self._answer_event(body, event)
 
         @app.event("message")
         async def on_message(body, event):
-            if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-                return
-            if not await self._seen(body):
-                await self._post(convert.question_from_event(event, body.get("team_id")))
+            if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
+                await self._answer_event(body, event)
 
         async def ack_only(ack):
             await ack()
