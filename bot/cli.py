@@ -17,6 +17,7 @@ ADAPTER_COMMANDS = {
     "ask": "adapters.console.app:ask",
     "chat": "adapters.console.app:chat",
     "slack": "adapters.slack.app:slack",
+    "discord": "adapters.discord.app:discord_command",
 }
 
 

@@ -1,0 +1,1 @@
+"""The Discord adapter: application commands, mentions and DMs, answered as embeds (discord.py 2.x)."""

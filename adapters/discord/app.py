@@ -1,0 +1,255 @@
+"""The Discord app: discord.py 2.x wired to the bot core.
+
+Application commands (/ask, /compare, /top, /model, /help) defer at once (Discord wants a response
+within 3 seconds) and send the answer as a follow-up; mentions of the bot and direct messages are
+answered with a reply. ``convert`` turns Discord input into Questions, ``render`` turns Answers into
+embeds within Discord's limits. Answers are computed in a single-thread executor, off the event loop.
+
+Gateway intents: ``guilds``, ``guild_messages`` and ``dm_messages`` only. The privileged
+``message_content`` intent is not requested: Discord delivers the content of messages that mention
+the app and of direct messages to it without that intent, and those are the only messages answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import aiohttp
+import click
+import discord
+import yarl
+from discord import app_commands
+
+from adapters.discord import convert, render
+from adapters.discord.settings import ConfigError, DiscordSettings, load_settings
+from bot.engine import answer
+from bot.question import Answer, Origin, Question
+from knowledge.store import KnowledgeBase
+
+log = logging.getLogger("modelwire.discord")
+NONE = discord.AllowedMentions.none()
+
+
+def use_urls(api_url: str, gateway_url: str) -> tuple[str, yarl.URL]:
+    """Point discord.py at a REST base and gateway (process-wide in discord.py); return the old pair."""
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    old = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    Route.BASE = api_url.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    return old
+
+
+def intents() -> discord.Intents:
+    """The gateway intents the bot needs, and no more (see the module docstring)."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.dm_messages = True
+    return wanted
+
+
+def to_view(answer_: Answer) -> discord.ui.View | None:
+    """The "did you mean" buttons as a view (clicks are handled in ``on_interaction``)."""
+    pairs = render.buttons(answer_)
+    if not pairs:
+        return None
+    view = discord.ui.View(timeout=None)
+    for label, custom_id in pairs:
+        view.add_item(discord.ui.Button(label=label, custom_id=custom_id, style=discord.ButtonStyle.secondary))
+    return view
+
+
+def origin_of(obj: discord.Interaction | discord.Message) -> Origin:
+    """Where an interaction or a message came from (guild, channel, user ids)."""
+    if isinstance(obj, discord.Interaction):
+        return convert.origin_of(obj.guild_id, obj.channel_id, None, obj.user.id if obj.user else None)
+    guild = getattr(obj.guild, "id", None) or getattr(obj.channel, "guild_id", None)
+    return convert.origin_of(guild, obj.channel.id, None, obj.author.id)
+
+
+class DiscordBot(discord.Client):
+    """One knowledge base answering Discord questions."""
+
+    def __init__(self, kb: KnowledgeBase, settings: DiscordSettings, **options):
+        """``options`` go to discord.Client (e.g. ``guild_ready_timeout``)."""
+        super().__init__(intents=intents(), allowed_mentions=NONE, **options)
+        self.kb = kb
+        self.settings = settings
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-answer")
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self._on_tree_error
+        self._register()
+
+    async def close(self) -> None:
+        await super().close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def ask(self, question: Question) -> Answer:
+        """Answer off the event loop (database and matching are blocking work)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, answer, question, self.kb)
+
+    async def complete(self, current: str, kind: str, multi: bool = False) -> list[app_commands.Choice[str]]:
+        """At most 25 autocomplete choices from the core's matcher."""
+        prefix = convert.last_segment(current, multi)
+
+        def names() -> list[str]:
+            return self.kb.index().complete(prefix, [kind], limit=25)
+
+        found = await asyncio.get_running_loop().run_in_executor(self._executor, names)
+        return [app_commands.Choice(name=n, value=v) for n, v in convert.complete_choices(found, current, multi)]
+
+    async def setup_hook(self) -> None:
+        """Sync the commands: to the development guild when one is set (instantly), else globally."""
+        if self.settings.guild_id:
+            guild = discord.Object(id=self.settings.guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    async def respond(self, interaction: discord.Interaction, question: Question) -> None:
+        """Defer (callback type 5), answer, then send the answer as a follow-up."""
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)
+        try:
+            reply = await self.ask(question)
+        except Exception as exc:
+            log.error("could not answer Discord interaction %s: %r", interaction.id, exc, exc_info=exc)
+            await interaction.followup.send(render.notice("Sorry, something went wrong answering that.")["content"],
+                                            allowed_mentions=NONE)
+            return
+        await self._send(interaction.followup.send, reply)
+
+    async def _send(self, send, reply: Answer, **extra) -> None:
+        view = to_view(reply)
+        kwargs = {"embed": discord.Embed.from_dict(render.embed(reply)), "allowed_mentions": NONE, **extra}
+        if view is not None:
+            kwargs["view"] = view
+        await send(**kwargs)
+        if view is not None:
+            view.stop()  # the buttons are answered by custom_id in on_interaction, not by this view
+
+    async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.CommandNotFound):
+            text = "I don't know that command (it may have been removed). Try /help."
+        else:
+            log.error("error in Discord command %s: %r", interaction.command and interaction.command.name, error,
+                      exc_info=error)
+            text = "Sorry, something went wrong answering that."
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
+        else:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A "did you mean" button: answer the followup question its custom_id carries."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        question = convert.question_from_custom_id((interaction.data or {}).get("custom_id", ""),
+                                                   origin_of(interaction))
+        if question is not None:
+            await self.respond(interaction, question)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a direct message, or a message that mentions the bot (not @everyone), with a reply."""
+        me = self.user
+        if me is None or message.author.bot or message.author.id == me.id:
+            return
+        # A direct message, or a message naming the bot itself: @everyone and role mentions do not count.
+        if not isinstance(message.channel, discord.DMChannel) and me.id not in message.raw_mentions:
+            return
+        question = convert.question_from_message(message.content, me.id, origin_of(message))
+        try:
+            reply = await self.ask(question)
+            await self._send(message.channel.send, reply, reference=message.to_reference(fail_if_not_exists=False),
+                             mention_author=False)
+        except Exception as exc:
+            log.error("could not answer Discord message %s in channel %s: %r", message.id, message.channel.id, exc,
+                      exc_info=exc)
+
+    def _register(self) -> None:
+        tree, bot = self.tree, self
+
+        async def models(_i: discord.Interaction, current: str):
+            return await bot.complete(current, "model", multi=True)
+
+        async def model(_i: discord.Interaction, current: str):
+            return await bot.complete(current, "model")
+
+        async def benchmark(_i: discord.Interaction, current: str):
+            return await bot.complete(current, "benchmark")
+
+        def run(name: str):
+            async def go(interaction: discord.Interaction, **options) -> None:
+                await bot.respond(interaction, convert.question_from_command(name, options, origin_of(interaction)))
+            return go
+
+        @tree.command(name="ask", description="Ask anything about AI models, benchmarks and releases")
+        @app_commands.describe(question="Your question, e.g. What did GPT-5.4 score on GPQA Diamond?")
+        async def ask(interaction: discord.Interaction, question: str) -> None:
+            await run("ask")(interaction, question=question)
+
+        @tree.command(name="compare", description="Compare models, optionally on one benchmark")
+        @app_commands.describe(models="Two or more models, separated by commas", benchmark="A benchmark (optional)")
+        @app_commands.autocomplete(models=models, benchmark=benchmark)
+        async def compare(interaction: discord.Interaction, models: str, benchmark: str | None = None) -> None:
+            await run("compare")(interaction, models=models, benchmark=benchmark)
+
+        @tree.command(name="top", description="The leaderboard of a benchmark")
+        @app_commands.describe(benchmark="A benchmark", n="How many models (default 10)")
+        @app_commands.autocomplete(benchmark=benchmark)
+        async def top(interaction: discord.Interaction, benchmark: str,
+                      n: app_commands.Range[int, 1, 50] | None = None) -> None:
+            await run("top")(interaction, benchmark=benchmark, n=n)
+
+        @tree.command(name="model", description="A model's card: maker, release, scores")
+        @app_commands.describe(name="A model")
+        @app_commands.autocomplete(name=model)
+        async def model_(interaction: discord.Interaction, name: str) -> None:
+            await run("model")(interaction, name=name)
+
+
+        @tree.command(name="help", description="What modelwire can answer")
+        async def help_(interaction: discord.Interaction) -> None:
+            await run("help")(interaction)
+
+
+async def serve(bot: DiscordBot) -> None:
+    """Log in, connect and serve until cancelled; always close the client."""
+    try:
+        await bot.start(bot.settings.token)
+    finally:
+        if not bot.is_closed():
+            await bot.close()
+
+
+@click.command("discord")
+@click.pass_context
+def discord_command(ctx: click.Context) -> None:
+    """Run the Discord bot (settings in .env.example)."""
+    from bot.cli import open_kb
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    use_urls(settings.api_url, settings.gateway_url)
+    bot = DiscordBot(open_kb(ctx), settings)
+    try:
+        asyncio.run(serve(bot))
+    except KeyboardInterrupt:
+        pass
+    except discord.LoginFailure:
+        raise click.ClickException("DISCORD_TOKEN was refused by Discord (check the bot token)") from None
+    except discord.PrivilegedIntentsRequired as exc:
+        raise click.ClickException(str(exc).splitlines()[0]) from None
+    except discord.HTTPException as exc:  # e.g. syncing commands to a guild the bot is not in (403)
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise click.ClickException(f"Discord refused a start-up request: {detail}") from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise click.ClickException(f"cannot reach Discord at {settings.api_url}: {exc}") from None

@@ -1,0 +1,95 @@
+"""Discord payloads -> platform-neutral Questions. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import re
+
+from bot.question import Origin, Question
+
+ASK_PREFIX = "modelwire:ask:"
+"""custom_id of a "did you mean" button: the prefix, the button's index, ':', the question to ask."""
+MAX_CUSTOM_ID = 100
+_ASK = re.compile(rf"^{re.escape(ASK_PREFIX)}\d+:(?P<question>.*)$", re.S)
+
+
+_PINGS = re.compile(r"<@[!&]?\d+>|<#\d+>|@everyone\b|@here\b")
+
+
+def clean_text(content: str, bot_id: int | None = None) -> str:
+    """What the person asked: user, role and channel mentions, @everyone and @here removed.
+
+    They name people or places, never models, so they are no part of the question.
+    """
+    return " ".join(_PINGS.sub(" ", content or "").split())
+
+
+def origin_of(guild: int | None, channel: int | None, thread: int | None, user: int | None) -> Origin:
+    """Where a Discord question came from (ids as strings, like the other adapters)."""
+    as_str = lambda v: None if v is None else str(v)  # noqa: E731
+    return Origin(platform="discord", workspace=as_str(guild), channel=as_str(channel), thread=as_str(thread),
+                  user=as_str(user))
+
+
+def question_from_message(content: str, bot_id: int | None, origin: Origin) -> Question:
+    """A mention of the bot or a direct message as a free-text Question."""
+    return Question(text=clean_text(content, bot_id), origin=origin)
+
+
+def split_models(models: str) -> list[str]:
+    """The ``models`` option of /compare: names separated by commas (or "vs", "and")."""
+    return [n.strip() for n in re.split(r"\s*,\s*|\s+(?:and|vs\.?|versus)\s+", models or "") if n.strip()]
+
+
+def question_from_command(name: str, options: dict, origin: Origin) -> Question:
+    """An application command (/ask, /compare, /top, /model, /help) and its options as a Question."""
+    if name == "ask":
+        return Question(text=str(options.get("question") or ""), origin=origin)
+    if name == "compare":
+        models = split_models(options.get("models") or "")
+        bench = (options.get("benchmark") or "").strip() or None
+        text = ", ".join(models) + (f" on {bench}" if bench else "")
+        return Question(text=f"compare {text}", command="compare", args={"models": models, "benchmark": bench},
+                        origin=origin)
+    if name == "top":
+        bench = (options.get("benchmark") or "").strip()
+        n = options.get("n")
+        return Question(text=f"top {n or ''} {bench}".replace("  ", " ").strip(), command="top",
+                        args={"benchmark": bench, "n": n}, origin=origin)
+    if name == "model":
+        model = (options.get("name") or "").strip()
+        return Question(text=model, command="model", args={"name": model}, origin=origin)
+    return Question(text="help", command="help", origin=origin)
+
+
+def ask_custom_id(index: int, question: str) -> str:
+    """The custom_id of a button that asks ``question`` (Discord allows 100 characters)."""
+    return f"{ASK_PREFIX}{index}:{question}"[:MAX_CUSTOM_ID]
+
+
+def question_from_custom_id(custom_id: str, origin: Origin) -> Question | None:
+    """A "did you mean" button press as the followup Question; None for any other component."""
+    match = _ASK.match(custom_id or "")
+    return Question(text=match.group("question"), origin=origin) if match else None
+
+
+def complete_choices(names: list[str], current: str, multi: bool = False, limit: int = 25) -> list[tuple[str, str]]:
+    """Autocomplete (name, value) pairs, at most ``limit``; each at most 100 characters.
+
+    For a comma-separated option (``multi``) the completed name replaces the last, partly typed one.
+    """
+    head = ""
+    if multi and "," in current:
+        head = current.rsplit(",", 1)[0].strip() + ", "
+    out: list[tuple[str, str]] = []
+    for name in names:
+        value = head + name
+        if len(value) <= 100 and (value, value) not in out:
+            out.append((value, value))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def last_segment(current: str, multi: bool) -> str:
+    """The part of an option being typed that autocomplete should match."""
+    return (current.rsplit(",", 1)[-1] if multi else current or "").strip()

@@ -1,0 +1,160 @@
+"""Answers -> Discord message payloads (embed, buttons). Pure functions within Discord's limits.
+
+Limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits): title 256,
+description 4,096, 25 fields (name 256, value 1,024), footer 2,048, 6,000 characters in all the
+embeds of a message; message content 2,000; 5 buttons per row, label 80, custom_id 100. A longer
+answer is shortened with a note, never sent over a limit. Every payload carries
+``allowed_mentions: {"parse": []}``, and @everyone/@here and user/role mentions are also broken
+with a zero-width space, so nothing a person or a knowledge pack wrote can ping anyone.
+"""
+
+from __future__ import annotations
+
+import re
+
+from adapters.discord.convert import ask_custom_id
+from bot.plaintext import table_text
+from bot.question import Answer
+
+MAX_TITLE = 256
+MAX_DESCRIPTION = 4096
+MAX_FIELDS = 25
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_FOOTER = 2048
+MAX_EMBED_TOTAL = 6000
+MAX_CONTENT = 2000
+MAX_BUTTONS = 5
+MAX_LABEL = 80
+COLOR = 0x5865F2
+CUT_NOTE = "\n*The answer is longer than one message; the rest is cut.*"
+ALLOWED_MENTIONS = {"parse": []}
+_PING = re.compile(r"@(everyone|here)|<@([!&]?\d+)>")
+
+
+def defuse(text: str) -> str:
+    """@everyone, @here, <@id>, <@!id> and <@&id> with a zero-width space, so they never render as pings."""
+    return _PING.sub(lambda m: f"@\u200b{m.group(1)}" if m.group(1) else f"<@\u200b{m.group(2)}>", text or "")
+
+
+def cut(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending in "…" when shortened."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def _fenced_table(answer: Answer, room: int) -> str:
+    """The table as a ``` block of at most ``room`` characters (whole lines; "…" for cut rows); '' if none fits."""
+    if not answer.table or not answer.table.rows:
+        return ""
+    lines = defuse(table_text(answer.table)).replace("```", "'''").split("\n")
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        more = i < len(lines) - 1
+        candidate = "```\n" + "\n".join([*kept, line] + (["…"] if more else [])) + "\n```"
+        if len(candidate) > room:
+            break
+        kept.append(line)
+    if len(kept) < 3:  # header, rule and at least one row, or nothing
+        return ""
+    return "```\n" + "\n".join(kept + (["…"] if len(kept) < len(lines) else [])) + "\n```"
+
+
+def _footer(answer: Answer) -> str:
+    """Numbered sources with their dates, whole ones only, within the footer limit."""
+    parts: list[str] = []
+    for i, src in enumerate(answer.sources, 1):
+        part = f"[{i}] {cut(defuse(src.title), 300)}" + (f" ({src.date})" if src.date else "")
+        if len(" · ".join([*parts, part])) > MAX_FOOTER:
+            break
+        parts.append(part)
+    return " · ".join(parts)
+
+
+def _fields(answer: Answer, room: int) -> list[dict]:
+    """At most 25 fields within ``room`` characters; the last says how many were left out."""
+    fields = [{"name": cut(defuse(n), MAX_FIELD_NAME) or "\u200b", "value": cut(defuse(v), MAX_FIELD_VALUE) or "—",
+               "inline": len(n) + len(v) < 40} for n, v in answer.fields]
+    out: list[dict] = []
+    used = 0
+    for i, f in enumerate(fields):
+        size = len(f["name"]) + len(f["value"])
+        rest = len(fields) - i
+        if rest > 1 and (len(out) == MAX_FIELDS - 1 or used + size + 40 > room):
+            out.append({"name": "…", "value": f"{rest} more not shown", "inline": False})
+            break
+        if used + size > room:
+            out.append({"name": "…", "value": "1 more not shown", "inline": False})
+            break
+        out.append(f)
+        used += size
+    return out
+
+
+def _sources_links(answer: Answer) -> str:
+    """Linked sources for the description, when there is room: [1](url)."""
+    links = [f"[[{i}]]({s.url})" for i, s in enumerate(answer.sources, 1) if s.url and " " not in s.url
+             and ")" not in s.url]
+    return ("Sources: " + " ".join(links)) if links else ""
+
+
+def embed(answer: Answer) -> dict:
+    """The answer as one embed dict (Discord's JSON), within every embed limit."""
+    title = cut(defuse(answer.title or "modelwire"), MAX_TITLE)
+    footer = _footer(answer)
+    total = MAX_EMBED_TOTAL - len(title) - len(footer)
+    fields = _fields(answer, min(total - 1000, MAX_FIELDS * (MAX_FIELD_NAME + MAX_FIELD_VALUE)))
+    total -= sum(len(f["name"]) + len(f["value"]) for f in fields)
+    room = min(MAX_DESCRIPTION, total)
+    text = defuse(answer.text or "")
+    table = _fenced_table(answer, room - min(len(text), 400) - 2) if answer.table else ""
+    links = _sources_links(answer)
+    parts_len = len(table) + (len(links) + 2 if links else 0)
+    if len(text) + 2 + parts_len > room:
+        links = ""
+        parts_len = len(table)
+    if len(text) + (2 if table else 0) + parts_len > room:
+        keep = max(0, room - parts_len - 2 - len(CUT_NOTE) - 1)
+        text = text[:keep].rstrip() + "…" + CUT_NOTE
+    description = "\n\n".join(p for p in (text, table, links) if p)
+    if len(description) > room:  # defensive: never over a limit
+        description = cut(description, room)
+    data: dict = {"type": "rich", "title": title, "color": COLOR}
+    if description:
+        data["description"] = description
+    if fields:
+        data["fields"] = fields
+    if footer:
+        data["footer"] = {"text": footer}
+    return data
+
+
+def buttons(answer: Answer) -> list[tuple[str, str]]:
+    """"Did you mean" buttons as (label, custom_id); the custom_id carries the followup question."""
+    if not answer.suggestions:
+        return []
+    asks = answer.followups if len(answer.followups) == len(answer.suggestions) else answer.suggestions
+    return [(cut(s, MAX_LABEL) or "?", ask_custom_id(i, ask))
+            for i, (s, ask) in enumerate(zip(answer.suggestions[:MAX_BUTTONS], asks))]
+
+
+def components(answer: Answer) -> list[dict]:
+    """The buttons as one action row (Discord's JSON), or none."""
+    row = [{"type": 2, "style": 2, "label": label, "custom_id": cid} for label, cid in buttons(answer)]
+    return [{"type": 1, "components": row}] if row else []
+
+
+def message(answer: Answer) -> dict:
+    """The whole message payload: embeds, components and allowed_mentions (no content)."""
+    return {"embeds": [embed(answer)], "components": components(answer), "allowed_mentions": dict(ALLOWED_MENTIONS)}
+
+
+def embed_size(data: dict) -> int:
+    """The characters Discord counts towards an embed's 6,000 total."""
+    return (len(data.get("title", "")) + len(data.get("description", "")) + len((data.get("footer") or {}).get("text", ""))
+            + sum(len(f["name"]) + len(f["value"]) for f in data.get("fields", []))
+            + len((data.get("author") or {}).get("name", "")))
+
+
+def notice(text: str) -> dict:
+    """A short plain message (errors, unknown commands), within the content limit."""
+    return {"content": cut(defuse(text), MAX_CONTENT), "allowed_mentions": dict(ALLOWED_MENTIONS)}

@@ -1,0 +1,280 @@
+"""A fake Discord on loopback: the REST API (v10) and a gateway websocket.
+
+It speaks Discord's real wire formats closely enough for the real discord.py client: REST calls
+with JSON in and out (429 with Retry-After, X-RateLimit-* headers and {"retry_after": ...}), and the
+gateway's HELLO / IDENTIFY / READY / heartbeat / dispatch protocol as plain JSON text frames. It
+records every REST request and every gateway frame the client sends, and lets a test make the next
+requests to a route fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from aiohttp import WSMsgType, web
+
+APP_ID = 900000000000000001
+BOT_ID = 900000000000000002
+USER_ID = 900000000000000010
+GUILD_ID = 900000000000000100
+CHANNEL_ID = 900000000000000200
+DM_CHANNEL_ID = 900000000000000300
+TOKEN = "fake-bot-token.0123456789abcdef"
+API_PREFIX = "/api/v10"
+
+
+@dataclass
+class Call:
+    """One REST request the fake received."""
+
+    method: str
+    path: str  # without /api/v10, e.g. /interactions/1/tok/callback
+    query: dict
+    json: dict | list | None
+    headers: dict
+
+
+@dataclass
+class _Failure:
+    status: int
+    body: dict
+    headers: dict = field(default_factory=dict)
+
+
+def _json(data, status: int = 200, headers: dict | None = None) -> web.Response:
+    """JSON exactly as Discord sends it: discord.py parses only ``Content-Type: application/json``."""
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={**(headers or {}), "Content-Type": "application/json"})
+
+
+def _user(user_id: int, name: str, bot: bool = False) -> dict:
+    return {"id": str(user_id), "username": name, "discriminator": "0", "global_name": name, "avatar": None,
+            "bot": bot, "flags": 0, "public_flags": 0}
+
+
+BOT_USER = _user(BOT_ID, "modelwire", bot=True)
+PERSON = _user(USER_ID, "alice")
+
+
+class FakeDiscord:
+    """Start with ``await fake.start()``; point discord.py at ``fake.api_url`` and ``fake.gateway_url``."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.gateway_frames: list[dict] = []
+        self.gateway_queries: list[dict] = []
+        """The query string of each gateway connection (discord.py adds v, encoding, compress)."""
+        self._failures: dict[str, list[_Failure]] = {}
+        self._ids = itertools.count(910000000000000000)
+        self._seq = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._identified = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.heartbeat_interval = 41250
+        """Milliseconds, sent in HELLO; a test may shorten it to see heartbeats."""
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> "FakeDiscord":
+        app = web.Application()
+        app.add_routes([web.get("/gateway", self._gateway), web.route("*", API_PREFIX + "/{tail:.*}", self._rest)])
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # -- test controls ------------------------------------------------------------------------
+
+    def fail_next(self, method: str, path_prefix: str, status: int = 429, retry_after: float = 0.2,
+                  times: int = 1, message: str = "You are being rate limited.") -> None:
+        """Make the next ``times`` requests ``METHOD /path...`` fail like Discord does.
+
+        A 429 carries Retry-After, X-RateLimit-* and Via headers and the JSON body
+        {"message", "retry_after", "global": false}; other statuses get {"message", "code": 0}.
+        """
+        if status == 429:
+            body = {"message": message, "retry_after": retry_after, "global": False}
+            headers = {"Retry-After": str(retry_after), "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                       "X-RateLimit-Reset-After": str(retry_after), "X-RateLimit-Bucket": "fakebucket",
+                       "X-RateLimit-Scope": "user", "Via": "1.1 google"}
+        else:
+            body, headers = {"message": message, "code": 0}, {}
+        self._failures.setdefault(f"{method} {path_prefix}", []).extend(
+            _Failure(status, body, headers) for _ in range(times))
+
+    def calls_to(self, method: str, path_prefix: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.path.startswith(path_prefix)]
+
+    async def wait_for(self, method: str, path_prefix: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until ``count`` requests ``METHOD /path...`` arrived; return them."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(
+                lambda: len(self.calls_to(method, path_prefix)) >= count), timeout)
+        return self.calls_to(method, path_prefix)
+
+    async def wait_for_frames(self, op: int, count: int = 1, timeout: float = 5.0) -> list[dict]:
+        """Wait until the client sent ``count`` gateway frames with opcode ``op``; return them."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(
+                lambda: sum(f.get("op") == op for f in self.gateway_frames) >= count), timeout)
+        return [f for f in self.gateway_frames if f.get("op") == op]
+
+    async def wait_identified(self, timeout: float = 5.0) -> None:
+        await asyncio.wait_for(self._identified.wait(), timeout)
+
+    async def dispatch(self, event: str, data: dict) -> None:
+        """Send a gateway dispatch (op 0) to the connected client."""
+        await self.wait_identified()
+        await self._sockets[-1].send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+    def snowflake(self) -> str:
+        return str(next(self._ids))
+
+    # -- event builders -----------------------------------------------------------------------
+
+    def interaction(self, kind: int, data: dict, guild: bool = True, message: dict | None = None) -> dict:
+        """An INTERACTION_CREATE payload (kind 2 command, 3 component, 4 autocomplete)."""
+        payload = {"id": self.snowflake(), "application_id": str(APP_ID), "type": kind, "data": data,
+                   "token": f"itoken-{self.snowflake()}", "version": 1, "locale": "en-US",
+                   "attachment_size_limit": 8388608, "app_permissions": "0", "entitlements": []}
+        if guild:
+            payload.update(guild_id=str(GUILD_ID), channel_id=str(CHANNEL_ID),
+                           channel={"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general",
+                                    "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
+                           member={"user": PERSON, "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
+                                   "deaf": False, "mute": False, "flags": 0, "permissions": "2147483647"},
+                           guild_locale="en-US")
+        else:
+            payload.update(channel_id=str(DM_CHANNEL_ID), channel={"id": str(DM_CHANNEL_ID), "type": 1,
+                                                                   "recipients": [PERSON]}, user=PERSON)
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    def command(self, name: str, /, guild: bool = True, **options) -> dict:
+        """An application command interaction with string/integer options."""
+        opts = [{"name": k, "type": 4 if isinstance(v, int) else 3, "value": v} for k, v in options.items()
+                if v is not None]
+        data = {"id": self.snowflake(), "name": name, "type": 1, "options": opts}
+        if guild:
+            data["guild_id"] = str(GUILD_ID)
+        return self.interaction(2, data, guild)
+
+    def autocomplete(self, name: str, focused: str, /, **options) -> dict:
+        opts = [{"name": k, "type": 3, "value": v, **({"focused": True} if k == focused else {})}
+                for k, v in options.items()]
+        return self.interaction(4, {"id": self.snowflake(), "name": name, "type": 1, "options": opts,
+                                    "guild_id": str(GUILD_ID)})
+
+    def button(self, custom_id: str) -> dict:
+        message = self.message(CHANNEL_ID, {"content": "", "embeds": []}, author=BOT_USER)
+        return self.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message)
+
+    def message(self, channel_id: int, body: dict, author: dict = PERSON, guild: bool = False,
+                mentions: list[dict] | None = None, **extra) -> dict:
+        """A message object as Discord returns and dispatches it."""
+        data = {"id": self.snowflake(), "channel_id": str(channel_id), "author": author,
+                "content": body.get("content") or "", "timestamp": datetime.now(timezone.utc).isoformat(),
+                "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": mentions or [],
+                "mention_roles": [], "attachments": [], "embeds": body.get("embeds") or [], "pinned": False,
+                "type": 0, "flags": body.get("flags", 0), "components": body.get("components") or []}
+        if guild:
+            data["guild_id"] = str(GUILD_ID)
+        data.update(extra)
+        return data
+
+    # -- REST ---------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        raw = await request.text()
+        body = json.loads(raw) if raw and request.content_type == "application/json" else None
+        async with self._changed:
+            self.calls.append(Call(request.method, path, dict(request.query), body, dict(request.headers)))
+            self._changed.notify_all()
+        for key, pending in self._failures.items():
+            method, prefix = key.split(" ", 1)
+            if pending and request.method == method and path.startswith(prefix):
+                failure = pending.pop(0)
+                return _json(failure.body, failure.status, failure.headers)
+        reply = self._reply(request.method, path, body)
+        if reply is None:
+            return _json({"message": "404: Not Found", "code": 10000}, 404)
+        if reply == 204:
+            return web.Response(status=204)
+        return _json(reply)
+
+    def _reply(self, method: str, path: str, body):
+        parts = path.strip("/").split("/")
+        if method == "GET" and path in ("/gateway", "/gateway/bot"):
+            return {"url": self.gateway_url, "shards": 1,
+                    "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}
+        if method == "GET" and path == "/users/@me":
+            return BOT_USER
+        if method == "GET" and path in ("/oauth2/applications/@me", "/applications/@me"):
+            return {"id": str(APP_ID), "name": "modelwire", "description": "", "icon": None, "bot_public": True,
+                    "bot_require_code_grant": False, "owner": PERSON, "verify_key": "00" * 32, "flags": 0,
+                    "summary": "", "rpc_origins": [], "bot": BOT_USER}
+        if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
+            guild = parts[3] if len(parts) == 5 else None
+            return [{**c, "id": self.snowflake(), "application_id": str(APP_ID), "version": self.snowflake(),
+                     **({"guild_id": guild} if guild else {})} for c in body or []]
+        if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
+            kind = (body or {}).get("type")
+            return {"interaction": {"id": parts[1], "type": 2, "response_message_loading": kind == 5,
+                                    "response_message_ephemeral": False},
+                    "resource": {"type": kind}}
+        if parts[0] == "webhooks" and method in ("POST", "PATCH"):
+            return self.message(CHANNEL_ID, body or {}, author=BOT_USER, webhook_id=str(APP_ID))
+        if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
+            return self.message(int(parts[1]), body or {}, author=BOT_USER)
+        if method == "POST" and parts[0] == "channels" and parts[-1] == "typing":
+            return 204
+        return None
+
+    # -- gateway ------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        self.gateway_queries.append(dict(request.query))
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval}}))
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            async with self._changed:
+                self.gateway_frames.append(frame)
+                self._changed.notify_all()
+            if frame.get("op") == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif frame.get("op") == 2:
+                ready = {"v": 10, "user": BOT_USER, "session_id": "fake-session", "guilds": [],
+                         "resume_gateway_url": self.gateway_url, "shard": [0, 1],
+                         "application": {"id": str(APP_ID), "flags": 0}}
+                await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
+                self._identified.set()
+        return ws
