@@ -183,6 +183,9 @@ def test_button_custom_id_round_trip_and_limit():
     custom_id = convert.ask_custom_id(2, "what did GPT-5.4 score on GPQA?")
     assert convert.question_from_custom_id(custom_id, ORIGIN).text == "what did GPT-5.4 score on GPQA?"
     assert len(convert.ask_custom_id(0, "q" * 500)) == 100
+    too_long = "What did GPT-5.4 Pro score on " + "a very long benchmark name " * 4 + "?"
+    assert convert.question_from_custom_id(convert.ask_custom_id(0, too_long, fallback="GPT-5.4 Pro"),
+                                           ORIGIN).text == "GPT-5.4 Pro"
     assert convert.question_from_custom_id("other:1", ORIGIN) is None
 
 

@@ -61,9 +61,16 @@ def question_from_command(name: str, options: dict, origin: Origin) -> Question:
     return Question(text="help", command="help", origin=origin)
 
 
-def ask_custom_id(index: int, question: str) -> str:
-    """The custom_id of a button that asks ``question`` (Discord allows 100 characters)."""
-    return f"{ASK_PREFIX}{index}:{question}"[:MAX_CUSTOM_ID]
+def ask_custom_id(index: int, question: str, fallback: str | None = None) -> str:
+    """The custom_id of a button that asks ``question``.
+
+    Discord allows 100 characters; a question that does not fit is never cut (a cut question could
+    ask something else): ``fallback`` (the suggested name alone) is asked instead.
+    """
+    custom_id = f"{ASK_PREFIX}{index}:{question}"
+    if len(custom_id) > MAX_CUSTOM_ID and fallback is not None:
+        custom_id = f"{ASK_PREFIX}{index}:{fallback}"
+    return custom_id[:MAX_CUSTOM_ID]
 
 
 def question_from_custom_id(custom_id: str, origin: Origin) -> Question | None:

@@ -133,7 +133,7 @@ def buttons(answer: Answer) -> list[tuple[str, str]]:
     if not answer.suggestions:
         return []
     asks = answer.followups if len(answer.followups) == len(answer.suggestions) else answer.suggestions
-    return [(cut(s, MAX_LABEL) or "?", ask_custom_id(i, ask))
+    return [(cut(s, MAX_LABEL) or "?", ask_custom_id(i, ask, fallback=s))
             for i, (s, ask) in enumerate(zip(answer.suggestions[:MAX_BUTTONS], asks))]
 
 
