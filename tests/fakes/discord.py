@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.loopback import LoopbackServer
+
 APP_ID = 900000000000000001
 BOT_ID = 900000000000000002
 USER_ID = 900000000000000010
@@ -60,10 +62,11 @@ BOT_USER = _user(BOT_ID, "modelwire", bot=True)
 PERSON = _user(USER_ID, "alice")
 
 
-class FakeDiscord:
+class FakeDiscord(LoopbackServer):
     """Start with ``await fake.start()``; point discord.py at ``fake.api_url`` and ``fake.gateway_url``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self.gateway_frames: list[dict] = []
         self.gateway_queries: list[dict] = []
@@ -72,30 +75,12 @@ class FakeDiscord:
         self._ids = itertools.count(910000000000000000)
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._sockets: list[web.WebSocketResponse] = []
         self._identified = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         self.heartbeat_interval = 41250
         """Milliseconds, sent in HELLO; a test may shorten it to see heartbeats."""
 
-    # -- life cycle ---------------------------------------------------------------------------
-
-    async def start(self) -> "FakeDiscord":
-        app = web.Application()
-        app.add_routes([web.get("/gateway", self._gateway), web.route("*", API_PREFIX + "/{tail:.*}", self._rest)])
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        for ws in self._sockets:
-            await ws.close()
-        if self._runner:
-            await self._runner.cleanup()
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [web.get("/gateway", self._gateway), web.route("*", API_PREFIX + "/{tail:.*}", self._rest)]
 
     @property
     def api_url(self) -> str:

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.loopback import LoopbackServer
+
 
 @dataclass
 class Call:
@@ -32,38 +34,21 @@ class _Failure:
     headers: dict = field(default_factory=dict)
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """Start with ``await fake.start()``; point the app at ``fake.base_url``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self.socket_messages: list[dict] = []
         self._failures: dict[str, list[_Failure]] = {}
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._sockets: list[web.WebSocketResponse] = []
         self._socket_ready = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    # -- life cycle ---------------------------------------------------------------------------
-
-    async def start(self) -> "FakeSlack":
-        app = web.Application()
-        app.add_routes([web.post("/api/{method}", self._api), web.post("/respond/{name}", self._respond),
-                        web.get("/socket", self._socket)])
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        for ws in self._sockets:
-            await ws.close()
-        if self._runner:
-            await self._runner.cleanup()
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [web.post("/api/{method}", self._api), web.post("/respond/{name}", self._respond),
+                web.get("/socket", self._socket)]
 
     @property
     def base_url(self) -> str:
