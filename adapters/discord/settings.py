@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message is one line that names the variable."""
+from adapters.settings import ConfigError, load  # noqa: F401 - ConfigError is part of this module's API
 
 
 class DiscordSettings(BaseSettings):
@@ -33,12 +31,4 @@ class DiscordSettings(BaseSettings):
 
 def load_settings() -> DiscordSettings:
     """Read and check the settings; raise ConfigError with a single line on any problem."""
-    try:
-        return DiscordSettings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        if err["loc"]:
-            name = "DISCORD_" + str(err["loc"][0]).upper()
-            problem = "is not set" if err["type"] == "missing" else f"is invalid ({err['msg']})"
-            raise ConfigError(f"{name} {problem}") from None
-        raise ConfigError(err["msg"].removeprefix("Value error, ")) from None
+    return load(DiscordSettings)
