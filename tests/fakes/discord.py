@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import Failure, LoopbackServer
 
 APP_ID = 900000000000000001
 BOT_ID = 900000000000000002
@@ -38,13 +38,6 @@ class Call:
     query: dict
     json: dict | list | None
     headers: dict
-
-
-@dataclass
-class _Failure:
-    status: int
-    body: dict
-    headers: dict = field(default_factory=dict)
 
 
 def _json(data, status: int = 200, headers: dict | None = None) -> web.Response:
@@ -71,7 +64,7 @@ class FakeDiscord(LoopbackServer):
         self.gateway_frames: list[dict] = []
         self.gateway_queries: list[dict] = []
         """The query string of each gateway connection (discord.py adds v, encoding, compress)."""
-        self._failures: dict[str, list[_Failure]] = {}
+        self._failures: dict[str, list[Failure]] = {}
         self._ids = itertools.count(910000000000000000)
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -107,7 +100,7 @@ class FakeDiscord(LoopbackServer):
         else:
             body, headers = {"message": message, "code": 0}, {}
         self._failures.setdefault(f"{method} {path_prefix}", []).extend(
-            _Failure(status, body, headers) for _ in range(times))
+            Failure(status, body, headers) for _ in range(times))
 
     def calls_to(self, method: str, path_prefix: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.path.startswith(path_prefix)]

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from aiohttp import web
+
+
+@dataclass
+class Failure:
+    """A response a fake sends instead of the real one, once."""
+
+    status: int
+    body: dict
+    headers: dict = field(default_factory=dict)
 
 
 class LoopbackServer:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import Failure, LoopbackServer
 
 
 @dataclass
@@ -27,13 +27,6 @@ class Call:
     headers: dict
 
 
-@dataclass
-class _Failure:
-    status: int
-    body: dict
-    headers: dict = field(default_factory=dict)
-
-
 class FakeSlack(LoopbackServer):
     """Start with ``await fake.start()``; point the app at ``fake.base_url``."""
 
@@ -41,7 +34,7 @@ class FakeSlack(LoopbackServer):
         super().__init__()
         self.calls: list[Call] = []
         self.socket_messages: list[dict] = []
-        self._failures: dict[str, list[_Failure]] = {}
+        self._failures: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._socket_ready = asyncio.Event()
@@ -72,7 +65,7 @@ class FakeSlack(LoopbackServer):
             status = 429 if error == "ratelimited" else 404 if method.startswith("respond:") else 200
         headers = {"Retry-After": str(retry_after)} if status == 429 else {}
         self._failures.setdefault(method, []).extend(
-            _Failure(status, {"ok": False, "error": error}, headers) for _ in range(times))
+            Failure(status, {"ok": False, "error": error}, headers) for _ in range(times))
 
     def calls_to(self, method: str) -> list[dict]:
         """The parameters of every call to ``method``, in order."""
