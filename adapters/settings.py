@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import ValidationError
-from pydantic_settings import BaseSettings
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -25,3 +25,25 @@ def load(settings: type[S]) -> S:
             problem = "is not set" if err["type"] == "missing" else f"is invalid ({err['msg']})"
             raise ConfigError(f"{name} {problem}") from None
         raise ConfigError(err["msg"].removeprefix("Value error, ")) from None
+
+
+class DigestSettings(BaseSettings):
+    """MODELWIRE_DIGEST_* variables: how this process takes part in posting release digests."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELWIRE_DIGEST_", extra="ignore", env_ignore_empty=True)
+
+    scheduler: Literal["inline", "off"] = "inline"
+    tick_seconds: float = Field(default=30, ge=1, le=3600)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+
+
+def digest_scheduler(kb, publishers: dict, settings: DigestSettings):
+    """A started digest scheduler for ``publishers``, or None when this process leaves digests to another."""
+    if settings.scheduler == "off":
+        return None
+    from bot.scheduler import DigestScheduler
+
+    scheduler = DigestScheduler(kb, publishers, tick_seconds=settings.tick_seconds,
+                                max_attempts=settings.max_attempts)
+    scheduler.start()
+    return scheduler

@@ -18,6 +18,11 @@ ADAPTER_COMMANDS = {
     "chat": "adapters.console.app:chat",
     "slack": "adapters.slack.app:slack",
     "discord": "adapters.discord.app:discord_command",
+    "scheduler": "adapters.scheduler:scheduler",
+    "subscribe": "adapters.console.digests:subscribe",
+    "unsubscribe": "adapters.console.digests:unsubscribe",
+    "subscriptions": "adapters.console.digests:subscriptions",
+    "digest": "adapters.console.digests:digest",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import vocabulary as V
+from bot import subscriptions, vocabulary as V
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
 from bot.answers.facts import fact_answer
 from bot.answers.help import cannot_answer, help_answer, not_known, unknown_names
@@ -23,6 +23,8 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None) 
     """Answer a platform-neutral question from the knowledge base."""
     text = " ".join(question.text.split())[:MAX_QUESTION]
     kb.refresh()
+    if question.command in subscriptions.COMMANDS:
+        return subscriptions.handle(question, kb)
     if question.command and question.command != "ask":
         return _command(question, kb, text)
     if not text:

@@ -33,7 +33,9 @@ def render(answer: Answer) -> str:
     parts = [answer.title, answer.text]
     if answer.fields:
         width = max(len(name) for name, _ in answer.fields)
-        parts.append("\n".join(f"{name.ljust(width)}  {value}" for name, value in answer.fields))
+        indent = "\n" + " " * (width + 2)
+        parts.append("\n".join(f"{name.ljust(width)}  {indent.join(value.split(chr(10)))}"
+                                for name, value in answer.fields))
     if answer.table and answer.table.rows:
         parts.append(table_text(answer.table))
     if answer.sources:

@@ -15,6 +15,8 @@ class Origin:
     channel: str | None = None
     thread: str | None = None
     user: str | None = None
+    can_manage: bool = False
+    """Whether the person may change this channel's digest subscriptions (each adapter applies its platform's rule)."""
 
 
 @dataclass
@@ -75,3 +77,4 @@ class Answer:
         data["text"] = render(self)
         data["fields"] = [{"name": n, "value": v} for n, v in self.fields]
         return data
+

@@ -195,3 +195,64 @@ class SeenEvent(Base):
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
+
+
+class Subscription(Base):
+    """A channel's subscription to release digests.
+
+    ``last_release_id`` is the highest release id already planned into a digest (at creation: the newest
+    release id, so a new subscriber gets no backlog). ``next_due_at`` (UTC) and ``next_period`` name
+    the next scheduled digest; instant subscriptions have neither and are due whenever a release
+    newer than ``last_release_id`` exists.
+    """
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    workspace: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(64))
+    cadence: Mapped[str] = mapped_column(String(10))
+    at_time: Mapped[str | None] = mapped_column(String(5))
+    weekday: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    org_ids: Mapped[list | None] = mapped_column(JSON)
+    open_weights_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    modality: Mapped[str | None] = mapped_column(String(20))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    last_release_id: Mapped[int] = mapped_column(Integer, default=0)
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    next_period: Mapped[str | None] = mapped_column(String(20))
+
+
+Index("ix_subscriptions_channel", Subscription.platform, Subscription.workspace, Subscription.channel)
+Index("ix_subscriptions_due", Subscription.active, Subscription.next_due_at)
+
+
+class Delivery(Base):
+    """The outbox: one digest of one subscription for one period, and how its delivery went.
+
+    ``status`` is pending (waiting, maybe for a retry at ``next_attempt_at``), sending (claimed by a
+    scheduler at ``claimed_at``), sent (with the platform's ``message_id``) or failed (given up).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("subscription_id", "period", name="uq_deliveries_subscription_period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(40))
+    release_ids: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+
+
+Index("ix_deliveries_status_next", Delivery.status, Delivery.next_attempt_at)

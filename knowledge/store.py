@@ -119,9 +119,11 @@ class KnowledgeBase:
 
     def memo(self, key, load):
         """A value derived from the knowledge (``load()``), kept until the knowledge changes."""
-        if key not in self._cache:
-            self._cache[key] = load()
-        return self._cache[key]
+        try:
+            return self._cache[key]
+        except KeyError:  # another thread may clear the cache at any moment: return what was loaded
+            value = self._cache[key] = load()
+            return value
 
     # -- records ------------------------------------------------------------------------------
 
@@ -266,6 +268,26 @@ class KnowledgeBase:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [ReleaseInfo(i, m, o, d, t, s, u, self.source(src), c) for i, m, o, d, t, s, u, src, c in rows]
+
+    def _release_rows(self, *where) -> list[ReleaseInfo]:
+        query = select(Release.id, Release.model_id, Release.org_id, Release.date, Release.title,
+                       Release.summary, Release.url, Release.source_id, Release.created_at).where(*where)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(Release.id)).all()
+        return [ReleaseInfo(i, m, o, d, t, s, u, self.source(src), c) for i, m, o, d, t, s, u, src, c in rows]
+
+    def latest_release_id(self) -> int:
+        """The id of the newest release record (0 when there is none): where new subscribers start."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(Release.id))).scalar() or 0
+
+    def releases_between(self, after_id: int, upto_id: int) -> list[ReleaseInfo]:
+        """Release records with ``after_id < id <= upto_id``, oldest first."""
+        return self._release_rows(Release.id > after_id, Release.id <= upto_id)
+
+    def releases_by_id(self, ids: Iterable[int]) -> list[ReleaseInfo]:
+        """These release records (those that still exist), oldest first."""
+        return self._release_rows(Release.id.in_(list(ids)))
 
     def counts(self) -> dict[str, int]:
         """How many models, benchmarks, scores and releases there are (for help texts)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from bot.plaintext import render as plain
@@ -12,7 +14,7 @@ def render(answer: Answer, color: bool | None = None) -> str:
     """The answer for a terminal: the plain rendering, with a bold title when colour is on."""
     text = plain(answer)
     if color is None:
-        color = click.get_text_stream("stdout").isatty()
+        color = sys.stdout.isatty()
     if color and text.startswith(answer.title):
         text = click.style(answer.title, bold=True) + text[len(answer.title):]
     return text

@@ -24,6 +24,9 @@ from discord import app_commands
 
 from adapters.discord import convert, render
 from adapters.discord.settings import ConfigError, DiscordSettings, load_settings
+from adapters.settings import DigestSettings, digest_scheduler, load
+from bot.cadence import DAYS
+from bot.subscribe_args import MODALITIES, complete_zone
 from bot.engine import answer
 from bot.question import Answer, Origin, Question
 from knowledge.store import KnowledgeBase
@@ -66,7 +69,8 @@ def to_view(answer_: Answer) -> discord.ui.View | None:
 def origin_of(obj: discord.Interaction | discord.Message) -> Origin:
     """Where an interaction or a message came from (guild, channel, user ids)."""
     if isinstance(obj, discord.Interaction):
-        return convert.origin_of(obj.guild_id, obj.channel_id, None, obj.user.id if obj.user else None)
+        return convert.origin_of(obj.guild_id, obj.channel_id, None, obj.user.id if obj.user else None,
+                                 manage_channels=obj.permissions.manage_channels)
     guild = getattr(obj.guild, "id", None) or getattr(obj.channel, "guild_id", None)
     return convert.origin_of(guild, obj.channel.id, None, obj.author.id)
 
@@ -74,17 +78,23 @@ def origin_of(obj: discord.Interaction | discord.Message) -> Origin:
 class DiscordBot(discord.Client):
     """One knowledge base answering Discord questions."""
 
-    def __init__(self, kb: KnowledgeBase, settings: DiscordSettings, **options):
-        """``options`` go to discord.Client (e.g. ``guild_ready_timeout``)."""
+    def __init__(self, kb: KnowledgeBase, settings: DiscordSettings, digests: DigestSettings | None = None,
+                 **options):
+        """``digests`` runs the digest scheduler in this process; ``options`` go to discord.Client."""
         super().__init__(intents=intents(), allowed_mentions=NONE, **options)
         self.kb = kb
         self.settings = settings
+        self.digests = digests
+        self.scheduler = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-answer")
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error
         self._register()
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         await super().close()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -103,13 +113,22 @@ class DiscordBot(discord.Client):
         return [app_commands.Choice(name=n, value=v) for n, v in convert.complete_choices(found, current, multi)]
 
     async def setup_hook(self) -> None:
-        """Sync the commands: to the development guild when one is set (instantly), else globally."""
+        """Sync the commands (to the development guild when one is set, instantly; else globally) and
+        start the digest scheduler when this process runs it."""
         if self.settings.guild_id:
             guild = discord.Object(id=self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
             await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
+        if self.digests is not None:
+            from adapters.discord.publish import DiscordPublisher
+
+            self.scheduler = digest_scheduler(self.kb, {"discord": DiscordPublisher(self)}, self.digests)
+
+    async def complete_zone(self, current: str) -> list[app_commands.Choice[str]]:
+        """Time zone choices for /subscribe."""
+        return [app_commands.Choice(name=z, value=z) for z in complete_zone(current)]
 
     async def respond(self, interaction: discord.Interaction, question: Question) -> None:
         """Defer (callback type 5), answer, then send the answer as a follow-up."""
@@ -213,9 +232,63 @@ class DiscordBot(discord.Client):
             await run("model")(interaction, name=name)
 
 
+        self._register_digests()
+
         @tree.command(name="help", description="What modelwire can answer")
         async def help_(interaction: discord.Interaction) -> None:
             await run("help")(interaction)
+
+
+    def _register_digests(self) -> None:
+        """/subscribe, /unsubscribe, /subscriptions and /digest preview. The first two are shown only to
+        members with Manage Channels (a server may change that, so the core checks it again)."""
+        tree, bot = self.tree, self
+        manage = discord.Permissions(manage_channels=True)
+        cadences = [app_commands.Choice(name=c, value=c) for c in ("instant", "daily", "weekly")]
+        days = [app_commands.Choice(name=d.capitalize(), value=d) for d in DAYS]
+        inputs = [app_commands.Choice(name=m, value=m) for m in MODALITIES]
+
+        async def run(interaction: discord.Interaction, name: str, **options) -> None:
+            await bot.respond(interaction, convert.question_from_command(name, options, origin_of(interaction)))
+
+        async def zones(_i: discord.Interaction, current: str):
+            return await bot.complete_zone(current)
+
+        async def orgs(_i: discord.Interaction, current: str):
+            return await bot.complete(current, "org", multi=True)
+
+        @tree.command(name="subscribe", description="Post release digests in this channel")
+        @app_commands.describe(cadence="instant, daily or weekly (default daily)", time="HH:MM, 24-hour (default 09:00)",
+                               day="For weekly digests (default Monday)", tz="IANA time zone (default UTC)",
+                               orgs="Only these organizations, separated by commas",
+                               open_weights="Only open-weights models", input="Only models taking this input")
+        @app_commands.choices(cadence=cadences, day=days, input=inputs)
+        @app_commands.autocomplete(tz=zones, orgs=orgs)
+        @app_commands.default_permissions(manage)
+        async def subscribe(interaction: discord.Interaction, cadence: str | None = None, time: str | None = None,
+                            day: str | None = None, tz: str | None = None, orgs: str | None = None,
+                            open_weights: bool = False, input: str | None = None) -> None:
+            await run(interaction, "subscribe", cadence=cadence, time=time, day=day, tz=tz, orgs=orgs,
+                      open_weights=open_weights, input=input)
+
+        @tree.command(name="unsubscribe", description="Stop release digests in this channel")
+        @app_commands.describe(number="Only this one (see /subscriptions); default: all")
+        @app_commands.default_permissions(manage)
+        async def unsubscribe(interaction: discord.Interaction,
+                              number: app_commands.Range[int, 1, 100] | None = None) -> None:
+            await run(interaction, "unsubscribe", number=number)
+
+        @tree.command(name="subscriptions", description="This channel's release digest subscriptions")
+        async def subscriptions(interaction: discord.Interaction) -> None:
+            await run(interaction, "subscriptions")
+
+        digest = app_commands.Group(name="digest", description="Release digests")
+
+        @digest.command(name="preview", description="What this channel's next digest would say")
+        async def preview(interaction: discord.Interaction) -> None:
+            await run(interaction, "digest preview")
+
+        tree.add_command(digest)
 
 
 async def serve(bot: DiscordBot) -> None:
@@ -234,12 +307,12 @@ def discord_command(ctx: click.Context) -> None:
     from bot.cli import open_kb
 
     try:
-        settings = load_settings()
+        settings, digests = load_settings(), load(DigestSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     use_urls(settings.api_url, settings.gateway_url)
-    bot = DiscordBot(open_kb(ctx), settings)
+    bot = DiscordBot(open_kb(ctx), settings, digests)
     try:
         asyncio.run(serve(bot))
     except KeyboardInterrupt:

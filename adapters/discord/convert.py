@@ -23,11 +23,16 @@ def clean_text(content: str, bot_id: int | None = None) -> str:
     return " ".join(_PINGS.sub(" ", content or "").split())
 
 
-def origin_of(guild: int | None, channel: int | None, thread: int | None, user: int | None) -> Origin:
-    """Where a Discord question came from (ids as strings, like the other adapters)."""
+def origin_of(guild: int | None, channel: int | None, thread: int | None, user: int | None,
+              manage_channels: bool = False) -> Origin:
+    """Where a Discord question came from (ids as strings, like the other adapters).
+
+    Discord's rule for changing a channel's digests: the Manage Channels permission there, or a
+    direct message with the bot (no guild).
+    """
     as_str = lambda v: None if v is None else str(v)  # noqa: E731
     return Origin(platform="discord", workspace=as_str(guild), channel=as_str(channel), thread=as_str(thread),
-                  user=as_str(user))
+                  user=as_str(user), can_manage=guild is None or manage_channels)
 
 
 def question_from_message(content: str, bot_id: int | None, origin: Origin) -> Question:
@@ -58,7 +63,31 @@ def question_from_command(name: str, options: dict, origin: Origin) -> Question:
     if name == "model":
         model = (options.get("name") or "").strip()
         return Question(text=model, command="model", args={"name": model}, origin=origin)
+    if name in DIGEST_COMMANDS:
+        return _digest_question(name, options, origin)
     return Question(text="help", command="help", origin=origin)
+
+
+DIGEST_COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "digest preview")
+
+
+def _digest_question(name: str, options: dict, origin: Origin) -> Question:
+    """/subscribe (typed options), /unsubscribe [number], /subscriptions and /digest preview."""
+    shown = " ".join(f"{k}:{v}" for k, v in options.items() if v not in (None, "", False))
+    text = f"/{name} {shown}".strip()
+    if name == "subscribe":
+        # A day with no cadence means weekly, as in typed words ("subscribe friday 17:00"); else daily.
+        cadence = options.get("cadence") or ("weekly" if options.get("day") else "daily")
+        args = {"cadence": cadence, "time": options.get("time"), "day": options.get("day"),
+                "tz": options.get("tz"), "orgs": split_models(options.get("orgs") or ""),
+                "open_weights": bool(options.get("open_weights")), "input": options.get("input")}
+        return Question(text=text, command="subscribe", args=args, origin=origin)
+    if name == "unsubscribe":
+        number = options.get("number")
+        return Question(text=text, command="unsubscribe", args={"text": str(number or "")}, origin=origin)
+    if name == "subscriptions":
+        return Question(text=text, command="subscriptions", origin=origin)
+    return Question(text=text, command="digest", args={"text": "preview"}, origin=origin)
 
 
 def ask_custom_id(index: int, question: str, fallback: str | None = None) -> str:

@@ -11,7 +11,7 @@ from adapters.settings import ConfigError, load  # noqa: F401 - ConfigError is p
 class DiscordSettings(BaseSettings):
     """DISCORD_* variables (see .env.example)."""
 
-    model_config = SettingsConfigDict(env_prefix="DISCORD_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DISCORD_", extra="ignore", env_ignore_empty=True)
 
     token: str = Field(min_length=20, pattern=r"^\S+$")
     guild_id: int | None = Field(default=None, gt=0)

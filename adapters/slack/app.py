@@ -22,6 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import convert, render
+from adapters.settings import DigestSettings, digest_scheduler, load
 from adapters.slack.settings import ConfigError, SlackSettings, load_settings
 from bot.dedupe import first_sighting, forget_old, release
 from bot.engine import answer
@@ -96,6 +97,20 @@ class SlackBot:
         except ValueError:
             return False
 
+    async def _user_for(self, body: dict) -> dict | None:
+        """users.info's user for a digest command (who may change subscriptions, their time zone); else None.
+
+        A failed lookup is no permission, never an error: the person is told who may subscribe.
+        """
+        words = (body.get("text") or "").split()
+        if not words or words[0].lower() not in convert.DIGEST_COMMANDS or not body.get("user_id"):
+            return None
+        try:
+            return (await self.client.users_info(user=body["user_id"])).get("user")
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", body.get("user_id"), exc.response.get("error"))
+            return None
+
     async def _post(self, question: Question, respond=None) -> bool:
         """Answer in the question's thread; where the bot may not post (a channel it is not in, after a
         slash command), answer through the response_url instead when there is one. False on failure."""
@@ -142,7 +157,8 @@ class SlackBot:
             would log a failure without context, and a refused response_url (expired, used) is a
             status code rather than an exception: both are logged here with the request's context."""
             try:
-                reply = render.message(await self.ask(convert.question_from_command(body)))
+                question = convert.question_from_command(body, await self._user_for(body), self.settings.managers)
+                reply = render.message(await self.ask(question))
                 response = await respond(response_type="in_channel", **reply)
             except Exception as exc:
                 log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
@@ -180,8 +196,22 @@ class SlackBot:
         server.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", healthz)])
         return server
 
-    async def run(self) -> None:
-        """Serve until cancelled, in the configured mode."""
+    def publishers(self) -> dict:
+        """The digest publishers this app can offer a scheduler."""
+        from adapters.slack.publish import SlackPublisher
+
+        return {"slack": SlackPublisher(self.settings.bot_token, self.settings.api_url)}
+
+    async def run(self, digests: DigestSettings | None = None) -> None:
+        """Serve until cancelled, in the configured mode, with the digest scheduler when ``digests`` says so."""
+        scheduler = digest_scheduler(self.kb, self.publishers(), digests) if digests else None
+        try:
+            await self._serve()
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+
+    async def _serve(self) -> None:
         if self.settings.mode == "socket":
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -205,12 +235,12 @@ def slack(ctx: click.Context) -> None:
     from bot.cli import open_kb
 
     try:
-        settings = load_settings()
+        settings, digests = load_settings(), load(DigestSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     bot = SlackBot(open_kb(ctx), settings)
     try:
-        asyncio.run(bot.run())
+        asyncio.run(bot.run(digests))
     except KeyboardInterrupt:
         pass

@@ -11,6 +11,8 @@ _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _ON = re.compile(r"\s+on\s+", re.I)
 _TOP = re.compile(r"(?:(?P<before>\d{1,3})\s+(?:on\s+)?)?(?P<name>.*?)(?:\s+(?P<after>\d{1,3}))?$", re.I | re.S)
 SUBCOMMANDS = ("ask", "compare", "top", "model", "help")
+DIGEST_COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "digest")
+"""Sub-commands about the channel's release digests; their words are the core's to read."""
 
 
 def clean_text(text: str) -> str:
@@ -39,6 +41,8 @@ def parse_command(text: str) -> tuple[str, dict]:
     words = text.split(maxsplit=1)
     head = words[0].lower() if words else "help"
     rest = words[1].strip() if len(words) > 1 else ""
+    if head in DIGEST_COMMANDS:
+        return head, {"text": rest}
     if head not in SUBCOMMANDS:
         return "ask", {"text": text}
     if head == "help" or not rest:
@@ -57,11 +61,30 @@ def parse_command(text: str) -> tuple[str, dict]:
     return "ask", {"text": rest}
 
 
-def question_from_command(body: dict) -> Question:
-    """A ``/modelwire ...`` slash command as a Question."""
+def is_direct_message(channel: str | None) -> bool:
+    """Whether a channel id is a direct message with the bot (those ids start with D)."""
+    return bool(channel) and channel.startswith("D")
+
+
+def may_manage(user: dict | None, user_id: str | None, channel: str | None, managers: frozenset[str]) -> bool:
+    """Slack's rule for changing a channel's digests: workspace admins and owners, the configured
+    allow-list, and anyone in their own direct message with the bot. ``user`` is users.info's user."""
+    if is_direct_message(channel) or (user_id and user_id in managers):
+        return True
+    user = user or {}
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+def question_from_command(body: dict, user: dict | None = None, managers: frozenset[str] = frozenset()) -> Question:
+    """A ``/modelwire ...`` slash command as a Question; ``user`` (users.info) decides digest permissions
+    and the default time zone of a new subscription."""
     text = clean_text(body.get("text", ""))
     command, args = parse_command(text)
-    origin = origin_of(body.get("team_id"), body.get("channel_id"), None, body.get("user_id"))
+    channel, user_id = body.get("channel_id"), body.get("user_id")
+    origin = Origin(platform="slack", workspace=body.get("team_id"), channel=channel, user=user_id,
+                    can_manage=may_manage(user, user_id, channel, managers))
+    if command in DIGEST_COMMANDS and (user or {}).get("tz"):
+        args["default_tz"] = user["tz"]
     if command == "ask":
         return Question(text=args["text"], origin=origin)
     return Question(text=text, command=command, args=args, origin=origin)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -55,6 +56,12 @@ BOT_USER = _user(BOT_ID, "modelwire", bot=True)
 PERSON = _user(USER_ID, "alice")
 
 
+def _options(options: dict) -> list[dict]:
+    """Command options as Discord sends them: type 5 boolean, 4 integer, 3 string; None is left out."""
+    return [{"name": k, "type": 5 if isinstance(v, bool) else 4 if isinstance(v, int) else 3, "value": v}
+            for k, v in options.items() if v is not None]
+
+
 class FakeDiscord(LoopbackServer):
     """Start with ``await fake.start()``; point discord.py at ``fake.api_url`` and ``fake.gateway_url``."""
 
@@ -69,6 +76,15 @@ class FakeDiscord(LoopbackServer):
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
         self._identified = asyncio.Event()
+        self.gone: dict[int, int] = {}
+        """Channels the bot cannot post to: channel id -> 404 (Unknown Channel) or 403 (Missing Access)."""
+        self._nonces: dict[tuple[int, str], tuple[float, dict]] = {}
+        self.created: dict[int, list[dict]] = {}
+        """Messages created per channel (a message returned again for a repeated nonce counts once)."""
+        self.nonce_window: float | None = None
+        """Seconds a nonce is remembered (Discord: "the past few minutes"); None: for ever."""
+        self.clock = time.time
+        """Seconds now, for ``nonce_window``; a test with a controlled clock may replace it."""
         self.heartbeat_interval = 41250
         """Milliseconds, sent in HELLO; a test may shorten it to see heartbeats."""
 
@@ -132,8 +148,13 @@ class FakeDiscord(LoopbackServer):
 
     # -- event builders -----------------------------------------------------------------------
 
-    def interaction(self, kind: int, data: dict, guild: bool = True, message: dict | None = None) -> dict:
-        """An INTERACTION_CREATE payload (kind 2 command, 3 component, 4 autocomplete)."""
+    def interaction(self, kind: int, data: dict, guild: bool = True, message: dict | None = None,
+                    permissions: str = "2147483647") -> dict:
+        """An INTERACTION_CREATE payload (kind 2 command, 3 component, 4 autocomplete).
+
+        In a guild, the member has ``permissions`` in the channel (a bit set as a string, like
+        Discord sends; the default is every permission, "0" is none).
+        """
         payload = {"id": self.snowflake(), "application_id": str(APP_ID), "type": kind, "data": data,
                    "token": f"itoken-{self.snowflake()}", "version": 1, "locale": "en-US",
                    "attachment_size_limit": 8388608, "app_permissions": "0", "entitlements": []}
@@ -142,7 +163,7 @@ class FakeDiscord(LoopbackServer):
                            channel={"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general",
                                     "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
                            member={"user": PERSON, "roles": [], "joined_at": "2026-01-01T00:00:00+00:00",
-                                   "deaf": False, "mute": False, "flags": 0, "permissions": "2147483647"},
+                                   "deaf": False, "mute": False, "flags": 0, "permissions": permissions},
                            guild_locale="en-US")
         else:
             payload.update(channel_id=str(DM_CHANNEL_ID), channel={"id": str(DM_CHANNEL_ID), "type": 1,
@@ -151,14 +172,22 @@ class FakeDiscord(LoopbackServer):
             payload["message"] = message
         return payload
 
-    def command(self, name: str, /, guild: bool = True, **options) -> dict:
-        """An application command interaction with string/integer options."""
-        opts = [{"name": k, "type": 4 if isinstance(v, int) else 3, "value": v} for k, v in options.items()
-                if v is not None]
-        data = {"id": self.snowflake(), "name": name, "type": 1, "options": opts}
+    def command(self, name: str, /, guild: bool = True, permissions: str = "2147483647", **options) -> dict:
+        """An application command interaction with string, integer and boolean options."""
+        data = {"id": self.snowflake(), "name": name, "type": 1, "options": _options(options)}
         if guild:
             data["guild_id"] = str(GUILD_ID)
-        return self.interaction(2, data, guild)
+        return self.interaction(2, data, guild, permissions=permissions)
+
+    def subcommand(self, group: str, name: str, /, guild: bool = True, permissions: str = "2147483647",
+                   **options) -> dict:
+        """A sub-command of a command group (``/group name``): Discord sends the group as the command
+        and the sub-command as its one option of type 1, carrying the options."""
+        data = {"id": self.snowflake(), "name": group, "type": 1,
+                "options": [{"type": 1, "name": name, "options": _options(options)}]}
+        if guild:
+            data["guild_id"] = str(GUILD_ID)
+        return self.interaction(2, data, guild, permissions=permissions)
 
     def autocomplete(self, name: str, focused: str, /, **options) -> dict:
         opts = [{"name": k, "type": 3, "value": v, **({"focused": True} if k == focused else {})}
@@ -198,6 +227,8 @@ class FakeDiscord(LoopbackServer):
                 failure = pending.pop(0)
                 return _json(failure.body, failure.status, failure.headers)
         reply = self._reply(request.method, path, body)
+        if isinstance(reply, web.Response):
+            return reply
         if reply is None:
             return _json({"message": "404: Not Found", "code": 10000}, 404)
         if reply == 204:
@@ -227,10 +258,27 @@ class FakeDiscord(LoopbackServer):
         if parts[0] == "webhooks" and method in ("POST", "PATCH"):
             return self.message(CHANNEL_ID, body or {}, author=BOT_USER, webhook_id=str(APP_ID))
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
-            return self.message(int(parts[1]), body or {}, author=BOT_USER)
+            return self._create_message(int(parts[1]), body or {})
         if method == "POST" and parts[0] == "channels" and parts[-1] == "typing":
             return 204
         return None
+
+    def _create_message(self, channel: int, body: dict):
+        """A new message; with ``enforce_nonce``, a nonce already used in the channel returns that message."""
+        if channel in self.gone:
+            status = self.gone[channel]
+            code, text = (10003, "Unknown Channel") if status == 404 else (50001, "Missing Access")
+            return _json({"message": text, "code": code}, status)
+        nonce = body.get("nonce")
+        now = self.clock()
+        seen = self._nonces.get((channel, str(nonce))) if nonce is not None else None
+        if seen and body.get("enforce_nonce") and (self.nonce_window is None or now - seen[0] <= self.nonce_window):
+            return seen[1]
+        message = self.message(channel, body, author=BOT_USER, **({"nonce": nonce} if nonce is not None else {}))
+        if nonce is not None:
+            self._nonces[(channel, str(nonce))] = (now, message)
+        self.created.setdefault(channel, []).append(message)
+        return message
 
     # -- gateway ------------------------------------------------------------------------------
 

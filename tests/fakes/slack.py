@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -38,9 +39,24 @@ class FakeSlack(LoopbackServer):
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._socket_ready = asyncio.Event()
+        self.clock = time.time
+        """Seconds since the epoch; message ts come from it (a test with a controlled clock replaces it)."""
+        self.gone: dict[str, str] = {}
+        """Channels that are gone: channel id -> the error chat.postMessage answers (channel_not_found...)."""
+        self.users: dict[str, dict] = {}
+        """users.info answers: user id -> user object (is_admin, is_owner, tz...)."""
+        self.messages: dict[str, list[dict]] = {}
+        """Posted messages per channel, newest last, as conversations.history returns them."""
+        self.channel_interval: float | None = None
+        """When set, a second message to one channel within this many seconds is refused with a 429."""
+        self.rate_limited = 0
+        self.post_delay = 0.0
+        """Seconds chat.postMessage takes to answer (a slow Slack)."""
+        self._last_post: dict[str, float] = {}
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        return [web.post("/api/{method}", self._api), web.post("/respond/{name}", self._respond),
+        return [web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
+                web.post("/respond/{name}", self._respond),
                 web.get("/socket", self._socket)]
 
     @property
@@ -93,7 +109,9 @@ class FakeSlack(LoopbackServer):
 
     async def _record(self, method: str, request: web.Request) -> dict:
         raw = await request.text()
-        if request.content_type == "application/json":
+        if request.method == "GET":  # the SDK sends some reads (conversations.history) as GET with a query
+            params = dict(request.query)
+        elif request.content_type == "application/json":
             params = json.loads(raw or "{}")
         else:
             params = dict(parse_qsl(raw))
@@ -108,11 +126,13 @@ class FakeSlack(LoopbackServer):
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._record(method, request)
+        if method == "chat.postMessage" and self.post_delay:
+            await asyncio.sleep(self.post_delay)
         pending = self._failures.get(method)
         if pending:
             failure = pending.pop(0)
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
-        return web.json_response(self._reply(method, params))
+        return self._rate_limit(method, params) or web.json_response(self._reply(method, params))
 
     def _reply(self, method: str, params: dict) -> dict:
         if method == "auth.test":
@@ -120,10 +140,54 @@ class FakeSlack(LoopbackServer):
                     "team_id": "T0001", "user_id": "U0BOT", "bot_id": "B0001"}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
-        if method in ("chat.postMessage", "chat.postEphemeral"):
-            return {"ok": True, "channel": params.get("channel"), "ts": f"1700000000.{next(self._ts):06d}",
-                    "message": {"text": params.get("text")}}
+        if method == "chat.postMessage":
+            return self._post(params)
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._new_ts()}
+        if method == "conversations.history":
+            return self._history(params)
+        if method == "users.info":
+            user = self.users.get(params.get("user"))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         return {"ok": True}
+
+    def _new_ts(self) -> str:
+        return f"{int(self.clock())}.{next(self._ts):06d}"
+
+    def _post(self, params: dict) -> dict:
+        channel = params.get("channel")
+        if channel in self.gone:
+            return {"ok": False, "error": self.gone[channel]}
+        message = {"type": "message", "ts": self._new_ts(), "text": params.get("text"), "user": "U0BOT",
+                   "bot_id": "B0001", "blocks": params.get("blocks")}
+        if params.get("metadata"):
+            meta = params["metadata"]
+            message["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
+        self.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _history(self, params: dict) -> dict:
+        channel = params.get("channel")
+        if channel in self.gone:
+            return {"ok": False, "error": self.gone[channel]}
+        oldest = float(params.get("oldest") or 0)
+        metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [m if metadata else {k: v for k, v in m.items() if k != "metadata"}
+                 for m in reversed(self.messages.get(channel, [])) if float(m["ts"]) > oldest]
+        return {"ok": True, "messages": found[: int(params.get("limit") or 100)], "has_more": False}
+
+    def _rate_limit(self, method: str, params: dict) -> web.Response | None:
+        """Slack's one message per second per channel, when ``channel_interval`` is set."""
+        if method != "chat.postMessage" or self.channel_interval is None:
+            return None
+        channel, now = params.get("channel"), time.monotonic()
+        last = self._last_post.get(channel)
+        if last is not None and now - last < self.channel_interval:
+            self.rate_limited += 1
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": "1"})
+        self._last_post[channel] = now
+        return None
 
     async def _respond(self, request: web.Request) -> web.Response:
         method = f"respond:{request.match_info['name']}"

@@ -1,0 +1,119 @@
+"""``modelwire scheduler``: the dedicated digest scheduler, posting through the platforms' APIs.
+
+It posts to Slack when SLACK_BOT_TOKEN is set, to Discord when DISCORD_TOKEN is set (REST only,
+no gateway connection), and prints terminal subscriptions' digests. Run several against one
+PostgreSQL database for redundancy: the outbox delivers each digest once. With SQLite, run one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+
+import click
+from aiohttp import web
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adapters.settings import ConfigError, DigestSettings, load
+
+log = logging.getLogger("modelwire.scheduler")
+
+
+class ServiceSettings(BaseSettings):
+    """MODELWIRE_HEALTH_PORT: serve GET /healthz on this port (unset: no HTTP server)."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELWIRE_", extra="ignore", env_ignore_empty=True)
+
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+
+
+async def _publishers(stack: contextlib.AsyncExitStack) -> dict:
+    """A publisher for each platform configured in the environment, plus the terminal."""
+    from adapters.console.publish import ConsolePublisher
+
+    publishers: dict = {"console": ConsolePublisher()}
+    if os.environ.get("SLACK_BOT_TOKEN"):
+        from adapters.slack.publish import SlackPublisher
+        from adapters.slack.settings import SlackWebSettings
+
+        slack = load(SlackWebSettings)
+        publishers["slack"] = SlackPublisher(slack.bot_token, slack.api_url)
+    if os.environ.get("DISCORD_TOKEN"):
+        publishers["discord"] = await _discord_publisher(stack)
+    return publishers
+
+
+async def _discord_publisher(stack: contextlib.AsyncExitStack):
+    import discord
+
+    from adapters.discord.app import use_urls
+    from adapters.discord.publish import DiscordPublisher
+    from adapters.discord.settings import DiscordSettings
+
+    settings = load(DiscordSettings)
+    use_urls(settings.api_url, settings.gateway_url)
+    client = discord.Client(intents=discord.Intents.none())
+    stack.push_async_callback(client.close)
+    try:
+        await client.login(settings.token)
+    except discord.LoginFailure:
+        raise ConfigError("DISCORD_TOKEN was refused by Discord (check the bot token)") from None
+    return DiscordPublisher(client)
+
+
+async def _health_server(port: int, scheduler, stack: contextlib.AsyncExitStack) -> None:
+    async def healthz(_request: web.Request) -> web.Response:
+        last = scheduler.last_tick
+        return web.json_response({"ok": True, "last_tick": last.isoformat() if last else None})
+
+    app = web.Application()
+    app.add_routes([web.get("/healthz", healthz)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    await web.TCPSite(runner, "0.0.0.0", port).start()
+    log.info("health check on port %s at /healthz", port)
+
+
+async def run(kb, digests: DigestSettings, service: ServiceSettings, once: bool) -> None:
+    """Tick until cancelled (or once), posting through every configured platform."""
+    from bot.scheduler import DigestScheduler
+
+    async with contextlib.AsyncExitStack() as stack:
+        publishers = await _publishers(stack)
+        scheduler = DigestScheduler(kb, publishers, tick_seconds=digests.tick_seconds,
+                                    max_attempts=digests.max_attempts)
+        stack.callback(scheduler.stop)
+        if once:
+            stats = await scheduler.tick()
+            log.info("one tick: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed)
+            return
+        if service.health_port:
+            await _health_server(service.health_port, scheduler, stack)
+        log.info("posting digests to: %s", ", ".join(sorted(publishers)))
+        scheduler.start()
+        await asyncio.Event().wait()
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Plan and send what is due now, then exit (for cron or a test).")
+@click.pass_context
+def scheduler(ctx: click.Context, once: bool) -> None:
+    """Post release digests to subscribed channels (Slack, Discord, this terminal)."""
+    from bot.cli import open_kb
+
+    try:
+        digests, service = load(DigestSettings), load(ServiceSettings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    kb = open_kb(ctx)
+    try:
+        asyncio.run(run(kb, digests, service, once))
+    except KeyboardInterrupt:
+        pass
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,83 @@
+"""Posting digests to Slack channels through the Web API (the scheduler's Slack publisher)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from bot.delivery import DeliveryError, Target
+from bot.question import Answer
+
+EVENT_TYPE = "modelwire_digest"
+GONE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived", "team_access_not_granted",
+        "access_denied"}
+TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
+             "invalid_auth", "not_authed", "token_revoked", "account_inactive"}
+"""Errors a later attempt may not meet again (a token can be fixed while retries back off)."""
+
+
+def as_delivery_error(exc: SlackApiError) -> DeliveryError:
+    """A Slack Web API error as retry, gone or failed."""
+    response = exc.response
+    data = response.data if isinstance(response.data, dict) else {}
+    error = data.get("error") or f"HTTP {response.status_code}"
+    if error in GONE or response.status_code in (403, 404):
+        return DeliveryError("gone", error)
+    if response.status_code == 429 or response.status_code >= 500 or error in TRANSIENT:
+        after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        return DeliveryError("retry", error, float(after) if after else None)
+    return DeliveryError("failed", error)
+
+
+class SlackPublisher:
+    """Posts digests with a bot token; each message carries its delivery key as message metadata."""
+
+    def __init__(self, token: str, api_url: str):
+        self.client = AsyncWebClient(token=token, base_url=api_url, retry_handlers=[])
+        self._session: aiohttp.ClientSession | None = None
+
+    def _connected(self) -> AsyncWebClient:
+        """The client on one pooled HTTP session (the SDK otherwise opens a session per call), made on
+        first use inside the event loop that posts."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self.client.session = self._session
+        return self.client
+
+    async def close(self) -> None:
+        """Close the pooled HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+
+    async def publish(self, target: Target, answer: Answer, key: str) -> str:
+        """Post the digest; its ``ts`` is the message id."""
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": key}}
+        try:
+            response = await self._connected().chat_postMessage(channel=target.channel, metadata=metadata,
+                                                                unfurl_links=False, unfurl_media=False,
+                                                                **render.message(answer))
+        except SlackApiError as exc:
+            raise as_delivery_error(exc) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise DeliveryError("retry", f"{type(exc).__name__}: {exc}") from None
+        return response["ts"]
+
+    async def find_sent(self, target: Target, key: str, since: dt.datetime) -> str | None:
+        """A message of ours with this key in the channel's history since ``since``, found by its metadata."""
+        try:
+            response = await self._connected().conversations_history(
+                channel=target.channel, oldest=f"{since.timestamp() - 1:.6f}", include_all_metadata=True, limit=200)
+        except SlackApiError as exc:
+            raise as_delivery_error(exc) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise DeliveryError("retry", f"{type(exc).__name__}: {exc}") from None
+        for message in response.get("messages", []):
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == key:
+                return message["ts"]
+        return None

@@ -1,0 +1,192 @@
+"""The digest outbox in the database: plan digests that are due, claim them, record how sending went.
+
+Exactly once, across crashes and several scheduler processes on one PostgreSQL:
+- planning locks due subscriptions with ``FOR UPDATE SKIP LOCKED`` and, in the same transaction,
+  writes the delivery row, advances the subscription's ``last_release_id`` and schedules its next
+  period; ``UNIQUE (subscription_id, period)`` refuses a second digest for one period outright;
+- sending claims pending rows with ``FOR UPDATE SKIP LOCKED`` (status ``sending``, a lease);
+  a claim whose lease ran out (its process died) is claimed again and the publisher is asked
+  first whether the message already went out.
+SQLite has no row locks: there, one scheduler process at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.digests import filters_for, wanted
+from bot.subscriptions import aware, naive, next_schedule
+from knowledge.schema import Delivery, Subscription
+from knowledge.store import KnowledgeBase
+
+log = logging.getLogger("modelwire.digests")
+PLAN_BATCH = 500
+LEASE = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery claimed for sending, with where it goes."""
+
+    delivery_id: int
+    subscription_id: int
+    platform: str
+    workspace: str
+    channel: str
+    period: str
+    release_ids: tuple[int, ...]
+    attempts: int
+    heading: str
+    resumed_from: dt.datetime | None
+    """When an earlier claim of this delivery began (its process died mid-send), else None."""
+
+    @property
+    def key(self) -> str:
+        """The delivery's idempotency key, carried with the message so a resumed send can find it."""
+        return f"mw-digest-{self.delivery_id}"
+
+
+def plan(kb: KnowledgeBase, now: dt.datetime) -> int:
+    """Write the deliveries of every subscription due at ``now``; how many were written."""
+    kb.refresh()
+    latest = kb.latest_release_id()
+    written, seen = 0, set()
+    while True:
+        with kb.engine.begin() as conn:
+            subs = _lock_due(conn, now, latest, seen)
+            if not subs:
+                return written
+            new = kb.releases_between(min(s.last_release_id for s in subs), latest)
+            updates, deliveries = [], []
+            for sub in subs:
+                seen.add(sub.id)
+                updates.append(_advance(sub, latest, now))
+                ids = _wanted_ids(kb, sub, new)
+                if ids:
+                    period = sub.next_period if sub.cadence != "instant" else f"r{latest}"
+                    deliveries.append(dict(subscription_id=sub.id, period=period, release_ids=ids, status="pending",
+                                           attempts=0, next_attempt_at=naive(now), created_at=naive(now)))
+            conn.execute(update(Subscription).where(Subscription.id == bindparam("b_id")).values(
+                last_release_id=bindparam("b_last"), next_period=bindparam("b_period"),
+                next_due_at=bindparam("b_due")), updates)
+            if deliveries:
+                conn.execute(insert(Delivery), deliveries)
+            written += len(deliveries)
+
+
+def _lock_due(conn, now: dt.datetime, latest: int, seen: set[int]) -> list:
+    scheduled = (Subscription.cadence != "instant") & (Subscription.next_due_at <= naive(now))
+    instant = (Subscription.cadence == "instant") & (Subscription.last_release_id < latest)
+    query = (select(Subscription.__table__).where(Subscription.active.is_(True), or_(scheduled, instant))
+             .order_by(Subscription.id).limit(PLAN_BATCH).with_for_update(skip_locked=True))
+    if seen:
+        query = query.where(Subscription.id.not_in(seen))
+    return list(conn.execute(query))
+
+
+def _advance(sub, latest: int, now: dt.datetime) -> dict:
+    """The subscription's new high-water mark and, for scheduled ones, its next period."""
+    period, due = next_schedule(sub, now) if sub.cadence != "instant" else (None, None)
+    return {"b_id": sub.id, "b_last": max(sub.last_release_id, latest), "b_period": period, "b_due": due}
+
+
+def _wanted_ids(kb: KnowledgeBase, sub, new) -> list[int]:
+    filters = filters_for(kb, sub.org_ids, sub.open_weights_only, sub.modality)
+    return [r.id for r in new if r.id > sub.last_release_id and wanted(kb, r, filters)]
+
+
+def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: list[str],
+          lease: dt.timedelta = LEASE) -> list[Claim]:
+    """Claim up to ``limit`` deliveries to ``platforms`` that are due (or whose earlier claim's lease ran out)."""
+    stale = naive(now - lease)
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Delivery, Subscription)
+            .join(Subscription, Subscription.id == Delivery.subscription_id)
+            .where(Subscription.platform.in_(platforms))
+            .where(or_((Delivery.status == "pending") & (Delivery.next_attempt_at <= naive(now)),
+                       (Delivery.status == "sending") & (Delivery.claimed_at < stale)))
+            .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+            .with_for_update(skip_locked=True, of=Delivery)).all()
+        claims = []
+        for delivery, sub in rows:
+            resumed = aware(delivery.claimed_at) if delivery.status == "sending" else None
+            delivery.status, delivery.claimed_by, delivery.claimed_at = "sending", worker, naive(now)
+            delivery.attempts += 1
+            claims.append(Claim(delivery.id, sub.id, sub.platform, sub.workspace, sub.channel, delivery.period,
+                                tuple(delivery.release_ids), delivery.attempts, heading(sub, delivery.period),
+                                resumed))
+        session.commit()
+    return claims
+
+
+def heading(sub: Subscription, period: str) -> str:
+    """The digest's title: what kind of digest, for which period."""
+    if sub.cadence == "instant":
+        return "New releases"
+    if sub.cadence == "daily":
+        return f"Daily release digest, {period}"
+    return f"Weekly release digest, week of {period}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How sending one claimed delivery went: ``sent`` (with message id), ``retry`` (at), ``gone`` or ``failed``."""
+
+    claim: Claim
+    status: str
+    message_id: str | None = None
+    error: str | None = None
+    retry_at: dt.datetime | None = None
+
+
+def record(engine: Engine, outcomes: list[Outcome], worker: str, now: dt.datetime) -> None:
+    """Store what happened to claimed deliveries, in one transaction.
+
+    Only rows still claimed by ``worker`` are changed, so a claim taken over after its lease ran out
+    is never overwritten by the process that lost it.
+    """
+    mine = update(Delivery).where(Delivery.id == bindparam("b_id"), Delivery.claimed_by == worker,
+                                  Delivery.status == "sending")
+    sent = [{"b_id": o.claim.delivery_id, "b_message": o.message_id} for o in outcomes if o.status == "sent"]
+    retry = [{"b_id": o.claim.delivery_id, "b_at": naive(o.retry_at), "b_error": (o.error or "")[:500]}
+             for o in outcomes if o.status == "retry"]
+    failed = [{"b_id": o.claim.delivery_id, "b_error": (o.error or o.status)[:500]}
+              for o in outcomes if o.status in ("failed", "gone")]
+    with engine.begin() as conn:
+        if sent:
+            conn.execute(mine.values(status="sent", message_id=bindparam("b_message"), sent_at=naive(now),
+                                     error=None), sent)
+        if retry:
+            conn.execute(mine.values(status="pending", next_attempt_at=bindparam("b_at"),
+                                     error=bindparam("b_error")), retry)
+        if failed:
+            conn.execute(mine.values(status="failed", error=bindparam("b_error")), failed)
+        for o in outcomes:
+            if o.status == "gone":
+                conn.execute(update(Subscription).where(Subscription.id == o.claim.subscription_id)
+                             .values(active=False, disabled_reason=(o.error or "channel gone")[:300]))
+
+
+def status_counts(engine: Engine) -> dict[str, int]:
+    """How many deliveries are pending, sending, sent and failed, and how many subscriptions are disabled."""
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+        disabled = conn.execute(select(func.count()).select_from(Subscription)
+                                .where(Subscription.active.is_(False))).scalar_one()
+    return {s: counts.get(s, 0) for s in ("pending", "sending", "sent", "failed")} | {"disabled": disabled}
+
+
+def failed_deliveries(engine: Engine, limit: int = 50):
+    """The newest deliveries that were given up: channel, period and the last error."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(Subscription.platform, Subscription.workspace, Subscription.channel, Delivery.period,
+                   Delivery.error).join(Subscription, Subscription.id == Delivery.subscription_id)
+            .where(Delivery.status == "failed").order_by(Delivery.id.desc()).limit(limit)).all()

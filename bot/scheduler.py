@@ -1,0 +1,81 @@
+"""The digest scheduler: APScheduler ticks, each tick plans due digests and drains the outbox.
+
+It imports no adapter: whoever runs it (``modelwire slack``, ``modelwire discord`` or the dedicated
+``modelwire scheduler``) hands it one publisher per platform it can post to. Several schedulers may
+run against one PostgreSQL database; the outbox makes each digest go out once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.delivery import Courier, DrainStats, Publisher
+from bot.outbox import plan
+from bot.subscriptions import utcnow
+from knowledge.store import KnowledgeBase
+
+log = logging.getLogger("modelwire.scheduler")
+
+
+def worker_name() -> str:
+    """This process's name in claims: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class DigestScheduler:
+    """Plans and sends digests every ``tick_seconds``; owns its APScheduler and its database thread.
+
+    ``per_channel_interval`` keeps Slack's one message per second per channel, with a margin for
+    the jitter between sending a request and Slack receiving it.
+    """
+
+    def __init__(self, kb: KnowledgeBase, publishers: dict[str, Publisher], *, tick_seconds: float = 30,
+                 max_attempts: int = 8, clock: Callable[[], dt.datetime] = utcnow, worker: str | None = None,
+                 per_channel_interval: float = 1.1, concurrency: int = 32):
+        self.kb, self.clock, self.tick_seconds = kb, clock, tick_seconds
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-digests")
+        self.courier = Courier(kb, publishers, self._executor, worker=worker or worker_name(), clock=clock,
+                               max_attempts=max_attempts, per_channel_interval=per_channel_interval,
+                               concurrency=concurrency)
+        self._apscheduler: AsyncIOScheduler | None = None
+        self.last_tick: dt.datetime | None = None
+
+    async def tick(self) -> DrainStats:
+        """Plan what is due now, then send everything claimable."""
+        now = self.clock()
+        planned = await asyncio.get_running_loop().run_in_executor(self._executor, plan, self.kb, now)
+        stats = await self.courier.drain()
+        self.last_tick = now
+        if planned or stats.sent or stats.retried or stats.failed or stats.gone:
+            log.info("digests: %d planned, %d sent, %d to retry, %d failed, %d channels gone", planned,
+                     stats.sent, stats.retried, stats.failed, stats.gone)
+        return stats
+
+    async def _safe_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:  # a database outage must not stop later ticks
+            log.exception("digest tick failed; the next tick tries again")
+
+    def start(self) -> None:
+        """Start ticking on the running event loop (the first tick at once)."""
+        self._apscheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
+        self._apscheduler.add_job(self._safe_tick, IntervalTrigger(seconds=self.tick_seconds), id="digests",
+                                  max_instances=1, coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc))
+        self._apscheduler.start()
+        log.info("digest scheduler started (every %s s)", self.tick_seconds)
+
+    def stop(self) -> None:
+        """Stop ticking and release the database thread."""
+        if self._apscheduler is not None and self._apscheduler.running:
+            self._apscheduler.shutdown(wait=False)
+        self._executor.shutdown(wait=False, cancel_futures=True)

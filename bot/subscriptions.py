@@ -1,0 +1,217 @@
+"""Channel subscriptions to release digests: subscribe, unsubscribe, list, preview.
+
+Commands arrive as Questions (``subscribe``, ``unsubscribe``, ``subscriptions``, ``digest``) from
+any adapter; the channel is the question's origin. Adapters say whether the person may change the
+channel's subscriptions (``Origin.can_manage``), because each platform has its own rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot import format as fmt
+from bot.cadence import Cadence, next_due, parse_time
+from bot.digests import build_digest, filters_for, items, wanted
+from bot.question import Answer, Origin, Question, Table
+from bot.subscribe_args import USAGE, Request, Spec, Usage, check, parse_words
+from knowledge.schema import Subscription
+from knowledge.store import KnowledgeBase
+
+COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "digest")
+WHO_MAY = {
+    "discord": "members with the Manage Channels permission",
+    "slack": "workspace admins and the people on modelwire's allow-list",
+}
+PREVIEW_LIMIT = 20
+
+
+def utcnow() -> dt.datetime:
+    """Now, as an aware UTC datetime."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def naive(moment: dt.datetime) -> dt.datetime:
+    """An aware datetime as the naive UTC value the database stores."""
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """A stored naive UTC value as an aware datetime."""
+    return moment.replace(tzinfo=dt.timezone.utc)
+
+
+def channel_of(origin: Origin) -> tuple[str, str, str]:
+    """(platform, workspace, channel) of the conversation a question came from."""
+    return origin.platform, origin.workspace or "", origin.channel or "terminal"
+
+
+def handle(question: Question, kb: KnowledgeBase, now: dt.datetime | None = None) -> Answer:
+    """Run one subscription command and say what happened."""
+    now = now or utcnow()
+    command, text = question.command, question.text
+    if command in ("subscribe", "unsubscribe") and not question.origin.can_manage:
+        who = WHO_MAY.get(question.origin.platform, "people who may manage this channel")
+        return Answer(text, "refused", False, "Not allowed",
+                      f"Only {who} can change this channel's digest subscriptions.")
+    if command == "subscribe":
+        return _subscribe(question, kb, now)
+    if command == "unsubscribe":
+        return _unsubscribe(question, kb)
+    if command == "subscriptions":
+        return _list(question, kb)
+    if (question.args.get("text") or "preview").strip().lower() == "preview":
+        return preview(question, kb)
+    return _usage(text, "digest takes one word: digest preview.")
+
+
+def _usage(text: str, problem: str) -> Answer:
+    return Answer(text, "usage", False, "Can't subscribe like that", f"{problem}\nUsage: {USAGE}")
+
+
+def request_from(args: dict) -> Request:
+    """A Request from typed words (``args["text"]``) or from structured slash-command options."""
+    if "text" in args:
+        return parse_words(args["text"] or "")
+    req = Request(cadence=args.get("cadence") or "daily", at=args.get("time"), day=args.get("day"),
+                  zone=args.get("tz"), orgs=list(args.get("orgs") or []),
+                  open_weights=bool(args.get("open_weights")), modality=args.get("input"))
+    if req.cadence not in ("instant", "daily", "weekly"):
+        raise Usage(f"'{req.cadence}' is not a cadence: use instant, daily or weekly.")
+    return req
+
+
+def _subscribe(question: Question, kb: KnowledgeBase, now: dt.datetime) -> Answer:
+    try:
+        spec = check(request_from(question.args), kb.index(), question.args.get("default_tz") or "UTC")
+    except Usage as problem:
+        return _usage(question.text, str(problem))
+    platform, workspace, channel = channel_of(question.origin)
+    with Session(kb.engine) as session:
+        for sub in _channel_subs(session, question.origin):
+            if _same(sub, spec):
+                return _confirm(question.text, sub, kb, "Already subscribed", "This channel already has")
+        sub = Subscription(platform=platform, workspace=workspace, channel=channel, cadence=spec.cadence.kind,
+                           at_time=spec.cadence.at.strftime("%H:%M") if spec.cadence.at else None,
+                           weekday=spec.cadence.weekday, timezone=spec.zone, org_ids=list(spec.org_ids) or None,
+                           open_weights_only=spec.open_weights, modality=spec.modality,
+                           created_by=question.origin.user, created_at=naive(now), active=True,
+                           last_release_id=kb.latest_release_id())
+        schedule_next(sub, now)
+        session.add(sub)
+        session.commit()
+        return _confirm(question.text, sub, kb, "Subscribed to release digests", "This channel now gets")
+
+
+def cadence_of(sub) -> Cadence:
+    """The stored cadence of a subscription."""
+    return Cadence(sub.cadence, parse_time(sub.at_time) if sub.at_time else None, sub.weekday)
+
+
+def next_schedule(sub, after: dt.datetime) -> tuple[str | None, dt.datetime | None]:
+    """A subscription's (or subscription row's) next period and due time (naive UTC), the first after ``after``."""
+    due = next_due(cadence_of(sub), ZoneInfo(sub.timezone), after)
+    return (due[0], naive(due[1])) if due else (None, None)
+
+
+def schedule_next(sub: Subscription, after: dt.datetime) -> None:
+    """Set the subscription's next period and due time, the first after ``after``."""
+    sub.next_period, sub.next_due_at = next_schedule(sub, after)
+
+
+def _same(sub: Subscription, spec: Spec) -> bool:
+    return (sub.active and cadence_of(sub) == spec.cadence and sub.timezone == spec.zone
+            and tuple(sub.org_ids or ()) == spec.org_ids and sub.open_weights_only == spec.open_weights
+            and sub.modality == spec.modality)
+
+
+def _channel_subs(session: Session, origin: Origin) -> list[Subscription]:
+    platform, workspace, channel = channel_of(origin)
+    return list(session.execute(select(Subscription).where(
+        Subscription.platform == platform, Subscription.workspace == workspace, Subscription.channel == channel,
+    ).order_by(Subscription.id)).scalars())
+
+
+def describe(sub: Subscription, kb: KnowledgeBase) -> str:
+    """A subscription in words: cadence, zone and filters."""
+    index = kb.index()
+    when = cadence_of(sub).describe()
+    parts = [when if sub.cadence == "instant" else f"{when} ({sub.timezone})"]
+    if sub.org_ids:
+        parts.append("from " + fmt.join_names([index.name(("org", i)) for i in sub.org_ids
+                                               if ("org", i) in index.names]))
+    if sub.open_weights_only:
+        parts.append("open weights only")
+    if sub.modality:
+        parts.append(f"{sub.modality} input")
+    return ", ".join(parts)
+
+
+def next_text(sub: Subscription) -> str:
+    """When the next digest is due, in the channel's time zone."""
+    if not sub.active:
+        return f"disabled: {sub.disabled_reason or 'unknown reason'}"
+    if sub.next_due_at is None:
+        return "as soon as a new release arrives"
+    local = aware(sub.next_due_at).astimezone(ZoneInfo(sub.timezone))
+    return local.strftime("%a %d %b %Y %H:%M ") + sub.timezone
+
+
+def _confirm(text: str, sub: Subscription, kb: KnowledgeBase, title: str, lead: str) -> Answer:
+    body = (f"{lead} a release digest: {describe(sub, kb)}. It covers releases added from now on. "
+            f"Next digest: {next_text(sub)}.")
+    return Answer(text, "subscribe", True, title, body)
+
+
+def _unsubscribe(question: Question, kb: KnowledgeBase) -> Answer:
+    which = (question.args.get("text") or question.args.get("number") or "").strip() if question.args else ""
+    with Session(kb.engine) as session:
+        subs = _channel_subs(session, question.origin)
+        if not subs:
+            return Answer(question.text, "unsubscribe", False, "No subscriptions",
+                          "This channel has no digest subscriptions.")
+        if which and which.lower() != "all":
+            if not which.isdigit() or not 1 <= int(which) <= len(subs):
+                return Answer(question.text, "usage", False, "Which subscription?",
+                              f"Give a number from 1 to {len(subs)} (see: subscriptions), or nothing for all.")
+            subs = [subs[int(which) - 1]]
+        gone = [describe(s, kb) for s in subs]
+        session.execute(delete(Subscription).where(Subscription.id.in_([s.id for s in subs])))
+        session.commit()
+    n = len(gone)
+    return Answer(question.text, "unsubscribe", True, "Unsubscribed",
+                  f"Removed {n} digest subscription{'s' if n != 1 else ''} from this channel: " + "; ".join(gone) + ".")
+
+
+def _list(question: Question, kb: KnowledgeBase) -> Answer:
+    with Session(kb.engine) as session:
+        subs = _channel_subs(session, question.origin)
+        if not subs:
+            return Answer(question.text, "subscriptions", False, "No subscriptions",
+                          f"This channel has no digest subscriptions. Usage: {USAGE}")
+        rows = [[str(i), describe(s, kb), next_text(s), fmt.day(s.created_at.date()), s.created_by or "—"]
+                for i, s in enumerate(subs, 1)]
+    n = len(rows)
+    return Answer(question.text, "subscriptions", True, "Digest subscriptions",
+                  f"This channel has {n} digest subscription{'s' if n != 1 else ''}.",
+                  table=Table(["#", "Digest", "Next", "Since", "By"], rows))
+
+
+def preview(question: Question, kb: KnowledgeBase) -> Answer:
+    """What the channel's next digest would say, from the releases waiting for it now."""
+    with Session(kb.engine) as session:
+        subs = [s for s in _channel_subs(session, question.origin) if s.active]
+        if not subs:
+            return Answer(question.text, "digest", False, "No digest here",
+                          f"This channel has no active digest subscription. Usage: {USAGE}")
+        sub = subs[0]
+        session.expunge(sub)
+    filters = filters_for(kb, sub.org_ids, sub.open_weights_only, sub.modality)
+    waiting = [r for r in kb.releases_between(sub.last_release_id, kb.latest_release_id()) if wanted(kb, r, filters)]
+    digest = build_digest(items(kb, waiting[-PREVIEW_LIMIT:]), "Preview of the next digest")
+    digest.question = question.text
+    digest.text += f" Subscription: {describe(sub, kb)}; next digest: {next_text(sub)}."
+    return digest
