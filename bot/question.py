@@ -67,6 +67,8 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)
     followups: list[str] = field(default_factory=list)
     """For each suggestion, the question to ask if the person picks it (e.g. for a button)."""
+    chart: Chart | None = None
+    """A picture of the numbers (comparisons and leaderboards), for adapters that can show images."""
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape of an answer; ``text`` is the complete plain-text rendering."""
@@ -78,3 +80,26 @@ class Answer:
         data["fields"] = [{"name": n, "value": v} for n, v in self.fields]
         return data
 
+
+@dataclass
+class Chart:
+    """What to draw for an answer's numbers: data and labels only, no markup and no drawing code.
+
+    ``kind`` is "grouped" (a comparison: one group of bars per category, one bar per model) or
+    "ranking" (a leaderboard: one horizontal bar per model, in the order of ``series``, best first,
+    with a single category). ``categories`` are benchmark names, each with its setting when every
+    bar of the category was measured in it, e.g. "ARC-AGI-2 (Contemplating mode)"; ``units`` and
+    ``higher_is_better`` are per category ("" for a bare number). ``series`` maps each model to its
+    values, aligned with ``categories`` (None: no score). Where the bars of one category were
+    measured in different settings, ``notes`` gives each bar's setting, shaped like ``series``.
+    ``caption`` names the sources and their dates.
+    """
+
+    kind: str
+    title: str
+    categories: list[str]
+    units: list[str]
+    series: dict[str, list[float | None]]
+    higher_is_better: list[bool]
+    caption: str = ""
+    notes: dict[str, list[str | None]] = field(default_factory=dict)

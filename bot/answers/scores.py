@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from bot import format as fmt
-from bot.question import Answer, Table
+from bot.question import Answer, Chart, Table
 from knowledge.matching import Ref
+from knowledge.schema import Benchmark
 from knowledge.store import KnowledgeBase, ScoreInfo
 
 
@@ -25,6 +26,45 @@ def _best(scores: list[ScoreInfo], higher_is_better: bool) -> ScoreInfo:
 
 def _with_setting(text: str, setting: str) -> str:
     return f"{text} ({setting})" if setting else text
+
+
+def _chart_category(bench: Benchmark, shown: dict[str, ScoreInfo | None]) -> tuple[str, dict[str, str | None]]:
+    """A benchmark's label, with the setting every bar shares, and each bar's own setting otherwise."""
+    settings = {s.setting for s in shown.values() if s}
+    if len(settings) == 1:
+        return _with_setting(bench.name, settings.pop()), dict.fromkeys(shown)
+    return bench.name, {name: (s.setting or None) if s else None for name, s in shown.items()}
+
+
+def _caption(scores: list[ScoreInfo]) -> str:
+    """ "Sources: TNW (2026-04-08) · ...": who published the charted figures, and when."""
+    parts = []
+    for s in scores:
+        if s.source:
+            when = fmt.day(s.source.published or s.date)
+            name = s.source.publisher or s.source.label
+            parts.append(f"{name} ({when})" if when else name)
+    return "Sources: " + " · ".join(dict.fromkeys(parts)) if parts else ""
+
+
+def _chart(kind: str, title: str, columns: list[tuple[Benchmark, dict[str, ScoreInfo | None]]]) -> Chart:
+    """A chart of the scores shown per benchmark: ``columns`` pairs a benchmark with each model's score."""
+    names = list(dict.fromkeys(name for _, shown in columns for name in shown))
+    series: dict[str, list[float | None]] = {name: [] for name in names}
+    notes: dict[str, list[str | None]] = {name: [] for name in names}
+    categories, units, better, charted = [], [], [], []
+    for bench, shown in columns:
+        label, bar_notes = _chart_category(bench, shown)
+        categories.append(label)
+        units.append(bench.unit or "")
+        better.append(bool(bench.higher_is_better))
+        for name in names:
+            score = shown.get(name)
+            series[name].append(score.value if score else None)
+            notes[name].append(bar_notes.get(name))
+        charted += [s for s in shown.values() if s]
+    return Chart(kind, title, categories, units, series, better, _caption(charted),
+                 {name: n for name, n in notes.items() if any(n)})
 
 
 def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[Ref]) -> Answer:
@@ -135,25 +175,29 @@ def _compare_one(kb, question, models, bench_id, per_model, title, asked_which) 
     found = len(ranked) >= 2 or not asked_which
     table = Table(["Model", bench.name, "Setting", "Date", "Source"], rows, [False, True, False, False, False],
                   bench.unit)
+    shown = {index.name(m): _best(per_model[m[1]], bench.higher_is_better) if m[1] in per_model else None
+             for m in models}
     return Answer(question, "compare", found, f"{title} on {bench.name}", " ".join(lines), table,
-                  sources=cites.refs)
+                  sources=cites.refs, chart=_chart("grouped", f"{title} on {bench.name}", [(bench, shown)]))
 
 
 def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> Answer:
     index = kb.index()
     cites = fmt.Citations()
     wins: dict[int, int] = defaultdict(int)
-    rows = []
+    rows, columns = [], []
     settings_differ = False
     for bench_id in bench_ids:
         bench = kb.benchmark(bench_id)
-        cells, best_here = [], {}
+        cells, best_here, shown = [], {}, {}
         for m in models:
             found = grid[bench_id].get(m[1], [])
             if not found:
                 cells.append("—")
+                shown[index.name(m)] = None
                 continue
             top = _best(found, bench.higher_is_better)
+            shown[index.name(m)] = top
             best_here[m[1]] = top.value
             extra = f" +{len(found) - 1} more" if len(found) > 1 else ""
             cells.append(_with_setting(fmt.score(top.value, bench.unit), top.setting) + extra
@@ -164,6 +208,7 @@ def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> 
             if list(best_here.values()).count(best_here[winner]) == 1:
                 wins[winner] += 1
         rows.append([bench.name, *cells])
+        columns.append((bench, shown))
     lines = [f"{len(bench_ids)} benchmarks with scores for at least two of them."]
     lines += [f"{index.name(m)} leads on {wins[m[1]]}." for m in models if wins[m[1]]]
     if settings_differ:
@@ -171,7 +216,8 @@ def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> 
     if len(cites.refs) == 1:  # one source for every cell: the list of sources says it once
         rows = [[cell.removesuffix(" [1]") for cell in row] for row in rows]
     table = Table(["Benchmark", *[index.name(m) for m in models]], rows, [False] + [True] * len(models))
-    return Answer(question, "compare", True, title, " ".join(lines), table, sources=cites.refs)
+    return Answer(question, "compare", True, title, " ".join(lines), table, sources=cites.refs,
+                  chart=_chart("grouped", title, columns))
 
 
 def leaderboard_answer(kb: KnowledgeBase, question: str, benchmark: Ref, count: int | None,
@@ -207,5 +253,7 @@ def leaderboard_answer(kb: KnowledgeBase, question: str, benchmark: Ref, count: 
         lines.append("Lower is better on this benchmark.")
     table = Table(["#", "Model", bench.name, "Setting", "Date", "Source"], rows,
                   [True, False, True, False, False, False], bench.unit)
-    return Answer(question, "leaderboard", True, f"{word} {len(top)} on {bench.name}", " ".join(lines), table,
-                  sources=cites.refs)
+    title = f"{word} {len(top)} on {bench.name}"
+    shown = {index.name(("model", s.model_id)): s for s in top}
+    return Answer(question, "leaderboard", True, title, " ".join(lines), table, sources=cites.refs,
+                  chart=_chart("ranking", title, [(bench, shown)]))
