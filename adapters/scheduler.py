@@ -103,13 +103,13 @@ async def run(kb, digests: DigestSettings, service: ServiceSettings, once: bool)
 @click.pass_context
 def scheduler(ctx: click.Context, once: bool) -> None:
     """Post release digests to subscribed channels (Slack, Discord, this terminal)."""
-    from bot.cli import open_kb
+    from bot.cli import open_kb, start_logging
 
     try:
         digests, service = load(DigestSettings), load(ServiceSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    start_logging()
     kb = open_kb(ctx)
     try:
         asyncio.run(run(kb, digests, service, once))

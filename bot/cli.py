@@ -68,6 +68,17 @@ def open_kb(ctx: click.Context, load_bundled: bool = True):
         raise click.ClickException(f"cannot open the knowledge base: {detail}") from None
 
 
+def start_logging() -> None:
+    """Structured logs for the long-running commands (MODELWIRE_LOG_FORMAT, MODELWIRE_LOG_LEVEL);
+    a bad value exits with one line."""
+    from bot.logs import configure
+
+    try:
+        configure()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @cli.group()
 def kb() -> None:
     """Manage the knowledge base: import, validate, export, stats."""

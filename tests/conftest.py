@@ -108,6 +108,29 @@ async def fake():
 
 
 @pytest.fixture
+async def fake_discord():
+    """A fake Discord on loopback (REST API and gateway)."""
+    from tests.fakes.discord import FakeDiscord
+
+    discord_fake = await FakeDiscord().start()
+    yield discord_fake
+    await discord_fake.stop()
+
+
+@pytest.fixture
+def urls(fake_discord):
+    """discord.py's REST base and gateway are process-wide: point them at the fake, then restore them."""
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    from adapters.discord.app import use_urls
+
+    old_base, old_gateway = use_urls(fake_discord.api_url, fake_discord.gateway_url)
+    yield
+    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
+
+
+@pytest.fixture
 def write_pack(tmp_path):
     """Write a pack file (YAML text, or a dict for JSON) and return its path."""
 

@@ -30,8 +30,7 @@ from bot.scheduler import DigestScheduler
 from knowledge.schema import Delivery, Subscription
 from tests.digest_support import Clock, add_releases, ask, subscribe
 from tests.fakes.discord import APP_ID, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, TOKEN, USER_ID, FakeDiscord
-from tests.test_discord_gateway import (  # noqa: F401 - fake_discord and urls are fixtures used here
-    NO_PINGS, answered, assert_embed_within_limits, fake_discord, start_bot, stop_bot, urls)
+from tests.test_discord_gateway import NO_PINGS, answered, assert_embed_within_limits, start_bot, stop_bot
 
 pytestmark = pytest.mark.asyncio
 UTC = dt.timezone.utc

@@ -11,11 +11,9 @@ import asyncio
 import discord
 import pytest
 from click.testing import CliRunner
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
 from adapters.discord import render
-from adapters.discord.app import DiscordBot, serve, use_urls
+from adapters.discord.app import DiscordBot, serve
 from bot.cli import cli
 from adapters.discord.settings import DiscordSettings
 from tests.fakes.discord import APP_ID, BOT_ID, BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERSON, TOKEN, \
@@ -26,21 +24,6 @@ NO_PINGS = {"parse": []}
 NO_PINGS_REPLY = {"parse": [], "replied_user": False}
 """A reply also names the replied-to author, and does not ping them either."""
 QUIET = 0.3
-
-
-@pytest.fixture
-async def fake_discord():
-    fake = await FakeDiscord().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-def urls(fake_discord):
-    """discord.py's REST base and gateway are process-wide: point them at the fake, then restore them."""
-    old_base, old_gateway = use_urls(fake_discord.api_url, fake_discord.gateway_url)
-    yield
-    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
 
 
 async def start_bot(kb, fake: FakeDiscord, guild_id: int | None = GUILD_ID) -> tuple[DiscordBot, asyncio.Task]:

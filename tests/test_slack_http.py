@@ -17,7 +17,7 @@ import pytest
 
 from adapters.slack import render
 from adapters.slack.app import EVENTS_PATH, SlackBot
-from knowledge.db import ensure_ready, make_engine
+from knowledge.db import make_engine
 from knowledge.packs import import_file
 from knowledge.store import KnowledgeBase
 from tests.fakes.slack import FakeSlack

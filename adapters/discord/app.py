@@ -304,13 +304,13 @@ async def serve(bot: DiscordBot) -> None:
 @click.pass_context
 def discord_command(ctx: click.Context) -> None:
     """Run the Discord bot (settings in .env.example)."""
-    from bot.cli import open_kb
+    from bot.cli import open_kb, start_logging
 
     try:
         settings, digests = load_settings(), load(DigestSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    start_logging()
     use_urls(settings.api_url, settings.gateway_url)
     bot = DiscordBot(open_kb(ctx), settings, digests)
     try:

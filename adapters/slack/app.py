@@ -232,13 +232,13 @@ class SlackBot:
 @click.pass_context
 def slack(ctx: click.Context) -> None:
     """Run the Slack app (SLACK_MODE=socket or http; settings in .env.example)."""
-    from bot.cli import open_kb
+    from bot.cli import open_kb, start_logging
 
     try:
         settings, digests = load_settings(), load(DigestSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    start_logging()
     bot = SlackBot(open_kb(ctx), settings)
     try:
         asyncio.run(bot.run(digests))
