@@ -17,7 +17,7 @@ from aiohttp import web
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.settings import ConfigError, DigestSettings, load
+from adapters.settings import ConfigError, DigestSettings, SyncSettings, load, scheduled_sync
 
 log = logging.getLogger("modelwire.scheduler")
 
@@ -78,8 +78,9 @@ async def _health_server(port: int, scheduler, stack: contextlib.AsyncExitStack)
     log.info("health check on port %s at /healthz", port)
 
 
-async def run(kb, digests: DigestSettings, service: ServiceSettings, once: bool) -> None:
-    """Tick until cancelled (or once), posting through every configured platform."""
+async def run(kb, digests: DigestSettings, service: ServiceSettings, sync: SyncSettings, once: bool) -> None:
+    """Tick until cancelled (or once), posting through every configured platform; sync models.dev
+    every MODELWIRE_SYNC_INTERVAL_MINUTES when that is set."""
     from bot.scheduler import DigestScheduler
 
     async with contextlib.AsyncExitStack() as stack:
@@ -87,12 +88,18 @@ async def run(kb, digests: DigestSettings, service: ServiceSettings, once: bool)
         scheduler = DigestScheduler(kb, publishers, tick_seconds=digests.tick_seconds,
                                     max_attempts=digests.max_attempts)
         stack.callback(scheduler.stop)
+        for publisher in publishers.values():
+            if hasattr(publisher, "close"):
+                stack.push_async_callback(publisher.close)
         if once:
             stats = await scheduler.tick()
             log.info("one tick: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed)
             return
         if service.health_port:
             await _health_server(service.health_port, scheduler, stack)
+        syncing = scheduled_sync(kb, sync)
+        if syncing is not None:
+            stack.callback(syncing.stop)
         log.info("posting digests to: %s", ", ".join(sorted(publishers)))
         scheduler.start()
         await asyncio.Event().wait()
@@ -106,13 +113,13 @@ def scheduler(ctx: click.Context, once: bool) -> None:
     from bot.cli import open_kb, start_logging
 
     try:
-        digests, service = load(DigestSettings), load(ServiceSettings)
+        digests, service, sync = load(DigestSettings), load(ServiceSettings), load(SyncSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     start_logging()
     kb = open_kb(ctx)
     try:
-        asyncio.run(run(kb, digests, service, once))
+        asyncio.run(run(kb, digests, service, sync, once))
     except KeyboardInterrupt:
         pass
     except ConfigError as exc:

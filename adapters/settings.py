@@ -37,6 +37,26 @@ class DigestSettings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1, le=100)
 
 
+class SyncSettings(BaseSettings):
+    """MODELWIRE_SYNC_*: the scheduled models.dev sync (off unless an interval is set)."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELWIRE_SYNC_", extra="ignore", env_ignore_empty=True)
+
+    url: str = Field(default="https://models.dev/models.json", pattern=r"^https?://\S+$")
+    interval_minutes: float = Field(default=0, ge=0, le=7 * 24 * 60)
+
+
+def scheduled_sync(kb, settings: SyncSettings):
+    """A started scheduled sync, or None when no interval is set."""
+    if not settings.interval_minutes:
+        return None
+    from bot.refresh import ScheduledSync
+
+    job = ScheduledSync(kb, settings.url, settings.interval_minutes)
+    job.start()
+    return job
+
+
 def digest_scheduler(kb, publishers: dict, settings: DigestSettings):
     """A started digest scheduler for ``publishers``, or None when this process leaves digests to another."""
     if settings.scheduler == "off":

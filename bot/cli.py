@@ -85,16 +85,21 @@ def kb() -> None:
 
 
 @kb.command("import")
+@click.option("--format", "fmt", type=click.Choice(["pack", "models.dev"]), default="pack", show_default=True,
+              help="pack: knowledge packs; models.dev: a models.dev models.json catalogue.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
-def kb_import(ctx: click.Context, files: tuple[Path, ...]) -> None:
-    """Import knowledge packs (YAML or JSON), each whole or not at all."""
+def kb_import(ctx: click.Context, fmt: str, files: tuple[Path, ...]) -> None:
+    """Import knowledge packs (YAML or JSON) or models.dev catalogues, each whole or not at all."""
     from knowledge.packformat import PackError
     from knowledge.packs import import_file
 
     base = open_kb(ctx)
     failed = 0
     for path in files:
+        if fmt == "models.dev":
+            failed += not _import_catalogue(base.engine, path)
+            continue
         try:
             result = import_file(base.engine, path)
         except PackError as exc:
@@ -105,6 +110,59 @@ def kb_import(ctx: click.Context, files: tuple[Path, ...]) -> None:
         click.echo(f"{path}: imported pack '{result.pack}' ({summary}).")
     if failed:
         sys.exit(1)
+
+
+def _import_catalogue(engine, path: Path) -> bool:
+    """Import one models.dev file; report it in one line (or the problem, on stderr)."""
+    from knowledge.importers.modelsdev import ModelsDevError
+    from knowledge.packformat import PackError
+    from knowledge.sync import apply_catalogue
+
+    try:
+        result = apply_catalogue(engine, path.read_bytes(), source_url=path.resolve().as_uri())
+    except OSError as exc:
+        click.echo(f"{path}: cannot read it ({exc.strerror or exc})", err=True)
+        return False
+    except (ModelsDevError, PackError) as exc:
+        click.echo(f"{path}: nothing imported: {_one_line(exc)}", err=True)
+        return False
+    click.echo(f"{path}: {_sync_summary(result)}")
+    return True
+
+
+def _one_line(exc: Exception) -> str:
+    text = exc.paragraph() if hasattr(exc, "paragraph") else str(exc)
+    return " ".join(text.split())
+
+
+def _sync_summary(result) -> str:
+    updates = ", ".join(f"{kind}: {n}" for kind, n in sorted(result.updates.items())) or "none"
+    left_out = ", ".join(f"{kind}: {n}" for kind, n in sorted(result.left_out.items()))
+    return (f"imported {result.models} models from models.dev; {len(result.releases)} new release records; "
+            f"updates: {updates}" + (f"; left out or changed: {left_out}" if left_out else ""))
+
+
+@kb.command("sync")
+@click.argument("feed", type=click.Choice(["models.dev"]))
+@click.option("--url", metavar="URL", envvar="MODELWIRE_SYNC_URL", help="Where to fetch models.json "
+              "(default: the public models.dev URL; env MODELWIRE_SYNC_URL).")
+@click.pass_context
+def kb_sync(ctx: click.Context, feed: str, url: str | None) -> None:
+    """Fetch a public catalogue and bring the knowledge base up to date (nothing is written on bad data)."""
+    from knowledge.importers.fetch import DEFAULT_URL, FetchError
+    from knowledge.importers.modelsdev import ModelsDevError
+    from knowledge.packformat import PackError
+    from knowledge.sync import sync_models_dev
+
+    base = open_kb(ctx)
+    try:
+        result = sync_models_dev(base.engine, url or DEFAULT_URL)
+    except (FetchError, ModelsDevError, PackError) as exc:
+        raise click.ClickException(f"sync from {feed} failed, nothing written: {_one_line(exc)}") from None
+    if result.status == "not_modified":
+        click.echo(f"{feed}: not modified since the last sync; nothing to do.")
+    else:
+        click.echo(f"{feed}: {_sync_summary(result)}")
 
 
 @kb.command("validate")

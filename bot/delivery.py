@@ -16,7 +16,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.digests import build_digest, items
+from bot.digests import build_digest, items, update_items
 from bot.outbox import Claim, Outcome, claim, record
 from bot.question import Answer
 from knowledge.store import KnowledgeBase
@@ -129,7 +129,7 @@ class Courier:
                 if found:
                     log.info("digest %s was already posted before a restart (message %s)", c.key, found)
                     return Outcome(c, "sent", message_id=found, error="recovered")
-            answer = await self._db(self.render, c.release_ids, c.heading)
+            answer = await self._db(self.render, c.release_ids, c.heading, c.update_ids)
             await self.pacer.wait(target)
             async with self._slots:
                 return Outcome(c, "sent", message_id=await publisher.publish(target, answer, c.key))
@@ -139,11 +139,12 @@ class Courier:
             log.exception("digest %s to %s failed unexpectedly", c.key, target)
             return self._retry_or_fail(c, f"{type(exc).__name__}: {exc}", None)
 
-    def render(self, release_ids: tuple[int, ...], heading: str) -> Answer:
-        """The digest Answer for these release records as they are now (the same digest renders once per drain)."""
-        key = (release_ids, heading)
+    def render(self, release_ids: tuple[int, ...], heading: str, update_ids: tuple[int, ...] = ()) -> Answer:
+        """The digest Answer for these records as they are now (the same digest renders once per drain)."""
+        key = (release_ids, heading, update_ids)
         if key not in self._rendered:
-            self._rendered[key] = build_digest(items(self.kb, self.kb.releases_by_id(release_ids)), heading)
+            changes = update_items(self.kb, self.kb.updates_by_id(update_ids)) if update_ids else []
+            self._rendered[key] = build_digest(items(self.kb, self.kb.releases_by_id(release_ids)), heading, changes)
         return self._rendered[key]
 
     def _failure(self, c: Claim, target: Target, exc: DeliveryError) -> Outcome:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot import format as fmt
 from bot.question import Answer
-from knowledge.store import KnowledgeBase, ReleaseInfo, SourceInfo
+from knowledge.store import KnowledgeBase, ReleaseInfo, SourceInfo, UpdateInfo
 
 KEY_SCORES = 3
 MAX_FIELD = 1000
@@ -49,13 +49,22 @@ def filters_for(kb: KnowledgeBase, org_ids: list[int] | None, open_weights: bool
 
 def wanted(kb: KnowledgeBase, release: ReleaseInfo, filters: Filters) -> bool:
     """Whether a release passes a subscription's filters; unknown values never pass a filter."""
-    if filters.org_ids is not None and release.org_id not in filters.org_ids:
+    return _passes(kb, release.org_id, release.model_id, filters)
+
+
+def wanted_update(kb: KnowledgeBase, change: UpdateInfo, filters: Filters) -> bool:
+    """Whether a model update passes a subscription's filters."""
+    return _passes(kb, kb.model(change.model_id).org_id, change.model_id, filters)
+
+
+def _passes(kb: KnowledgeBase, org_id: int | None, model_id: int | None, filters: Filters) -> bool:
+    if filters.org_ids is not None and org_id not in filters.org_ids:
         return False
     if not (filters.open_weights or filters.modality):
         return True
-    if release.model_id is None:
+    if model_id is None:
         return False
-    model = kb.model(release.model_id)
+    model = kb.model(model_id)
     if filters.open_weights and model.open_weights is not True:
         return False
     return not filters.modality or filters.modality in (model.input_modalities or [])
@@ -91,6 +100,27 @@ def items(kb: KnowledgeBase, releases: list[ReleaseInfo]) -> list[DigestItem]:
     return out
 
 
+@dataclass(frozen=True)
+class UpdateItem:
+    """A change to a known model as a digest shows it."""
+
+    org: str
+    name: str
+    detail: str
+    source: SourceInfo | None
+
+
+def update_items(kb: KnowledgeBase, changes: list[UpdateInfo]) -> list[UpdateItem]:
+    """Digest lines for model update records, in the order they were recorded."""
+    index = kb.index()
+    out = []
+    for u in changes:
+        model = kb.model(u.model_id)
+        out.append(UpdateItem(index.name(("org", model.org_id)), index.name(("model", u.model_id)), u.detail,
+                              u.source))
+    return out
+
+
 def _line(item: DigestItem, mark: str) -> str:
     head = f"• {item.name} — {item.date.isoformat()}" + (f" {mark}" if mark else "")
     parts = [head]
@@ -101,23 +131,41 @@ def _line(item: DigestItem, mark: str) -> str:
     return "\n".join(parts)
 
 
-def build_digest(digest_items: list[DigestItem], heading: str) -> Answer:
-    """The digest message: releases grouped by organization, each with its date, summary, scores, source."""
-    cites = fmt.Citations()
-    groups: dict[str, list[str]] = defaultdict(list)
-    for item in digest_items:
-        groups[item.org].append(_line(item, cites.cite(item.source, item.date)))
+def _grouped(lines_by_org: dict[str, list[str]], prefix: str = "") -> list[tuple[str, str]]:
+    """One field per organization (continued in another of the same name past MAX_FIELD characters)."""
     fields = []
-    for org in sorted(groups):
+    for org in sorted(lines_by_org):
         chunk: list[str] = []
-        for line in groups[org]:
+        for line in lines_by_org[org]:
             if chunk and len("\n".join([*chunk, line])) > MAX_FIELD:
-                fields.append((org, "\n".join(chunk)))
+                fields.append((prefix + org, "\n".join(chunk)))
                 chunk = []
             chunk.append(line)
-        fields.append((org, "\n".join(chunk)))
-    n = len(digest_items)
-    title = f"{heading}: {n} new release{'s' if n != 1 else ''}" if n else f"{heading}: nothing new"
-    orgs = fmt.join_names(sorted(groups))
-    text = f"New in the knowledge base, from {orgs}." if n else "Nothing new since the last digest."
-    return Answer(heading, "digest", bool(n), title, text, fields=fields, sources=cites.refs)
+        fields.append((prefix + org, "\n".join(chunk)))
+    return fields
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def build_digest(digest_items: list[DigestItem], heading: str, updates: list[UpdateItem] | None = None) -> Answer:
+    """The digest message: releases grouped by organization, each with its date, summary, scores and
+    source; then, for subscriptions that want them, updates to known models, grouped the same way."""
+    updates = updates or []
+    cites = fmt.Citations()
+    releases: dict[str, list[str]] = defaultdict(list)
+    for item in digest_items:
+        releases[item.org].append(_line(item, cites.cite(item.source, item.date)))
+    changes: dict[str, list[str]] = defaultdict(list)
+    for u in updates:
+        mark = cites.cite(u.source)
+        changes[u.org].append(f"• {u.name}: {u.detail}" + (f" {mark}" if mark else ""))
+    fields = _grouped(releases) + _grouped(changes, "Updates · ")
+    parts = [_count(len(digest_items), "new release")] if digest_items or not updates else []
+    parts += [_count(len(updates), "update")] if updates else []
+    found = bool(digest_items or updates)
+    title = f"{heading}: {', '.join(parts)}" if found else f"{heading}: nothing new"
+    orgs = fmt.join_names(sorted(set(releases) | set(changes)))
+    text = f"New in the knowledge base, from {orgs}." if found else "Nothing new since the last digest."
+    return Answer(heading, "digest", found, title, text, fields=fields, sources=cites.refs)

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.digests import filters_for, wanted
+from bot.digests import filters_for, wanted, wanted_update
 from bot.subscriptions import aware, naive, next_schedule
 from knowledge.schema import Delivery, Subscription
 from knowledge.store import KnowledgeBase
@@ -41,6 +41,7 @@ class Claim:
     channel: str
     period: str
     release_ids: tuple[int, ...]
+    update_ids: tuple[int, ...]
     attempts: int
     heading: str
     resumed_from: dt.datetime | None
@@ -55,34 +56,45 @@ class Claim:
 def plan(kb: KnowledgeBase, now: dt.datetime) -> int:
     """Write the deliveries of every subscription due at ``now``; how many were written."""
     kb.refresh()
-    latest = kb.latest_release_id()
+    latest = _Latest(kb.latest_release_id(), kb.latest_update_id())
     written, seen = 0, set()
     while True:
         with kb.engine.begin() as conn:
             subs = _lock_due(conn, now, latest, seen)
             if not subs:
                 return written
-            new = kb.releases_between(min(s.last_release_id for s in subs), latest)
+            new = kb.releases_between(min(s.last_release_id for s in subs), latest.release)
+            changes = kb.updates_between(min(s.last_update_id for s in subs), latest.update) \
+                if any(s.include_updates for s in subs) else []
             updates, deliveries = [], []
             for sub in subs:
                 seen.add(sub.id)
                 updates.append(_advance(sub, latest, now))
-                ids = _wanted_ids(kb, sub, new)
-                if ids:
-                    period = sub.next_period if sub.cadence != "instant" else f"r{latest}"
-                    deliveries.append(dict(subscription_id=sub.id, period=period, release_ids=ids, status="pending",
-                                           attempts=0, next_attempt_at=naive(now), created_at=naive(now)))
+                release_ids, update_ids = _wanted_ids(kb, sub, new, changes)
+                if release_ids or update_ids:
+                    period = sub.next_period if sub.cadence != "instant" else f"r{latest.release}u{latest.update}"
+                    deliveries.append(dict(subscription_id=sub.id, period=period, release_ids=release_ids,
+                                           update_ids=update_ids, status="pending", attempts=0,
+                                           next_attempt_at=naive(now), created_at=naive(now)))
             conn.execute(update(Subscription).where(Subscription.id == bindparam("b_id")).values(
-                last_release_id=bindparam("b_last"), next_period=bindparam("b_period"),
-                next_due_at=bindparam("b_due")), updates)
+                last_release_id=bindparam("b_last"), last_update_id=bindparam("b_last_update"),
+                next_period=bindparam("b_period"), next_due_at=bindparam("b_due")), updates)
             if deliveries:
                 conn.execute(insert(Delivery), deliveries)
             written += len(deliveries)
 
 
-def _lock_due(conn, now: dt.datetime, latest: int, seen: set[int]) -> list:
+@dataclass(frozen=True)
+class _Latest:
+    release: int
+    update: int
+
+
+def _lock_due(conn, now: dt.datetime, latest: _Latest, seen: set[int]) -> list:
     scheduled = (Subscription.cadence != "instant") & (Subscription.next_due_at <= naive(now))
-    instant = (Subscription.cadence == "instant") & (Subscription.last_release_id < latest)
+    news = (Subscription.last_release_id < latest.release) | \
+        (Subscription.include_updates.is_(True) & (Subscription.last_update_id < latest.update))
+    instant = (Subscription.cadence == "instant") & news
     query = (select(Subscription.__table__).where(Subscription.active.is_(True), or_(scheduled, instant))
              .order_by(Subscription.id).limit(PLAN_BATCH).with_for_update(skip_locked=True))
     if seen:
@@ -90,15 +102,19 @@ def _lock_due(conn, now: dt.datetime, latest: int, seen: set[int]) -> list:
     return list(conn.execute(query))
 
 
-def _advance(sub, latest: int, now: dt.datetime) -> dict:
-    """The subscription's new high-water mark and, for scheduled ones, its next period."""
+def _advance(sub, latest: _Latest, now: dt.datetime) -> dict:
+    """The subscription's new high-water marks and, for scheduled ones, its next period."""
     period, due = next_schedule(sub, now) if sub.cadence != "instant" else (None, None)
-    return {"b_id": sub.id, "b_last": max(sub.last_release_id, latest), "b_period": period, "b_due": due}
+    return {"b_id": sub.id, "b_last": max(sub.last_release_id, latest.release),
+            "b_last_update": max(sub.last_update_id, latest.update), "b_period": period, "b_due": due}
 
 
-def _wanted_ids(kb: KnowledgeBase, sub, new) -> list[int]:
+def _wanted_ids(kb: KnowledgeBase, sub, new, changes) -> tuple[list[int], list[int]]:
     filters = filters_for(kb, sub.org_ids, sub.open_weights_only, sub.modality)
-    return [r.id for r in new if r.id > sub.last_release_id and wanted(kb, r, filters)]
+    releases = [r.id for r in new if r.id > sub.last_release_id and wanted(kb, r, filters)]
+    updates = [u.id for u in changes if u.id > sub.last_update_id and wanted_update(kb, u, filters)] \
+        if sub.include_updates else []
+    return releases, updates
 
 
 def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: list[str],
@@ -120,8 +136,8 @@ def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: 
             delivery.status, delivery.claimed_by, delivery.claimed_at = "sending", worker, naive(now)
             delivery.attempts += 1
             claims.append(Claim(delivery.id, sub.id, sub.platform, sub.workspace, sub.channel, delivery.period,
-                                tuple(delivery.release_ids), delivery.attempts, heading(sub, delivery.period),
-                                resumed))
+                                tuple(delivery.release_ids), tuple(delivery.update_ids or ()), delivery.attempts,
+                                heading(sub, delivery.period), resumed))
         session.commit()
     return claims
 

@@ -19,11 +19,11 @@ from bot.cadence import DAYS, Cadence, parse_time, parse_weekday
 from knowledge.matching import AliasIndex
 
 USAGE = ("subscribe [instant | daily HH:MM | weekly DAY HH:MM] [tz ZONE] [org NAME ...] [open-weights] "
-         "[input MODALITY]")
+         "[input MODALITY] [updates]")
 MODALITIES = ("text", "image", "audio", "video", "pdf")
 DEFAULT_TIME = dt.time(9, 0)
 _KEYWORDS = {"instant", "daily", "weekly", "tz", "timezone", "org", "orgs", "organization", "organizations",
-             "open-weights", "open_weights", "openweights", "input", "modality"}
+             "open-weights", "open_weights", "openweights", "input", "modality", "updates"}
 _TIMEISH = re.compile(r"^\d{1,2}(:\d{1,2})?$")
 
 
@@ -42,6 +42,7 @@ class Request:
     orgs: list[str] = field(default_factory=list)
     open_weights: bool = False
     modality: str | None = None
+    updates: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,12 @@ class Spec:
     org_names: tuple[str, ...] = ()
     open_weights: bool = False
     modality: str | None = None
+    updates: bool = False
+    """Also changes to known models (new scores, context or price changes, deprecations)."""
 
 
 def parse_words(text: str) -> Request:
-    """``daily 09:00 tz Europe/Berlin org OpenAI, Meta open-weights`` -> Request."""
+    """``daily 09:00 tz Europe/Berlin org OpenAI, Meta open-weights updates`` -> Request."""
     words = text.replace(",", " , ").split()
     req, i = Request(), 0
     while i < len(words):
@@ -78,6 +81,8 @@ def parse_words(text: str) -> Request:
             req.open_weights = True
         elif word == "open" and i < len(words) and words[i].lower() in ("weights", "weight", "source"):
             req.open_weights, i = True, i + 1
+        elif word == "updates":
+            req.updates = True
         elif word in ("input", "modality"):
             req.modality, i = _next(words, i, f"input needs a modality: {', '.join(MODALITIES)}")
         elif _TIMEISH.match(word) or parse_weekday(word) is not None:
@@ -125,7 +130,8 @@ def _org_names(req: Request, words: list[str], i: int) -> int:
 def check(req: Request, index: AliasIndex, default_zone: str = "UTC") -> Spec:
     """Resolve the request's zone, time, day and organizations; raise Usage naming the first problem."""
     zone = resolve_zone(req.zone) if req.zone else resolve_zone(default_zone or "UTC")
-    return Spec(_cadence(req), zone, *_orgs(req.orgs, index), req.open_weights, _modality(req.modality))
+    return Spec(_cadence(req), zone, *_orgs(req.orgs, index), req.open_weights, _modality(req.modality),
+                req.updates)
 
 
 def _cadence(req: Request) -> Cadence:

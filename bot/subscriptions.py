@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import format as fmt
 from bot.cadence import Cadence, next_due, parse_time
-from bot.digests import build_digest, filters_for, items, wanted
+from bot.digests import build_digest, filters_for, items, update_items, wanted, wanted_update
 from bot.question import Answer, Origin, Question, Table
 from bot.subscribe_args import USAGE, Request, Spec, Usage, check, parse_words
 from knowledge.schema import Subscription
@@ -78,7 +78,8 @@ def request_from(args: dict) -> Request:
         return parse_words(args["text"] or "")
     req = Request(cadence=args.get("cadence") or "daily", at=args.get("time"), day=args.get("day"),
                   zone=args.get("tz"), orgs=list(args.get("orgs") or []),
-                  open_weights=bool(args.get("open_weights")), modality=args.get("input"))
+                  open_weights=bool(args.get("open_weights")), modality=args.get("input"),
+                  updates=bool(args.get("updates")))
     if req.cadence not in ("instant", "daily", "weekly"):
         raise Usage(f"'{req.cadence}' is not a cadence: use instant, daily or weekly.")
     return req
@@ -99,7 +100,8 @@ def _subscribe(question: Question, kb: KnowledgeBase, now: dt.datetime) -> Answe
                            weekday=spec.cadence.weekday, timezone=spec.zone, org_ids=list(spec.org_ids) or None,
                            open_weights_only=spec.open_weights, modality=spec.modality,
                            created_by=question.origin.user, created_at=naive(now), active=True,
-                           last_release_id=kb.latest_release_id())
+                           last_release_id=kb.latest_release_id(), include_updates=spec.updates,
+                           last_update_id=kb.latest_update_id())
         schedule_next(sub, now)
         session.add(sub)
         session.commit()
@@ -125,7 +127,7 @@ def schedule_next(sub: Subscription, after: dt.datetime) -> None:
 def _same(sub: Subscription, spec: Spec) -> bool:
     return (sub.active and cadence_of(sub) == spec.cadence and sub.timezone == spec.zone
             and tuple(sub.org_ids or ()) == spec.org_ids and sub.open_weights_only == spec.open_weights
-            and sub.modality == spec.modality)
+            and sub.modality == spec.modality and sub.include_updates == spec.updates)
 
 
 def _channel_subs(session: Session, origin: Origin) -> list[Subscription]:
@@ -147,6 +149,8 @@ def describe(sub: Subscription, kb: KnowledgeBase) -> str:
         parts.append("open weights only")
     if sub.modality:
         parts.append(f"{sub.modality} input")
+    if sub.include_updates:
+        parts.append("with model updates")
     return ", ".join(parts)
 
 
@@ -211,7 +215,10 @@ def preview(question: Question, kb: KnowledgeBase) -> Answer:
         session.expunge(sub)
     filters = filters_for(kb, sub.org_ids, sub.open_weights_only, sub.modality)
     waiting = [r for r in kb.releases_between(sub.last_release_id, kb.latest_release_id()) if wanted(kb, r, filters)]
-    digest = build_digest(items(kb, waiting[-PREVIEW_LIMIT:]), "Preview of the next digest")
+    changes = [u for u in kb.updates_between(sub.last_update_id, kb.latest_update_id())
+               if wanted_update(kb, u, filters)] if sub.include_updates else []
+    digest = build_digest(items(kb, waiting[-PREVIEW_LIMIT:]), "Preview of the next digest",
+                          update_items(kb, changes[-PREVIEW_LIMIT:]))
     digest.question = question.text
     digest.text += f" Subscription: {describe(sub, kb)}; next digest: {next_text(sub)}."
     return digest

@@ -273,15 +273,19 @@ def read_document(path: Path) -> Any:
 
 def parse_pack(path: Path) -> PackIn:
     """Read and validate the shape of one pack file; raise PackError listing every problem."""
-    data = read_document(path)
+    return pack_from(read_document(path), str(path))
+
+
+def pack_from(data: Any, label: str) -> PackIn:
+    """Validate the shape of a pack document (as read from a file, or built by an importer)."""
     if not isinstance(data, dict):
         kind = type(data).__name__
-        raise PackError(str(path), [Problem("", None,
+        raise PackError(label, [Problem("", None,
                         f"it is not a knowledge pack: expected a mapping with a 'pack' key, found a {kind}")])
     try:
         return PackIn.model_validate(data)
     except ValidationError as exc:
-        raise PackError(str(path), [_problem(data, err) for err in exc.errors()]) from None
+        raise PackError(label, [_problem(data, err) for err in exc.errors()]) from None
 
 
 def _problem(data: dict, err: dict) -> Problem:

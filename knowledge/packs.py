@@ -172,15 +172,18 @@ def import_file(engine: Engine, path: Path, bundled: bool = False) -> ImportResu
     pack = parse_pack(path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     with Session(engine) as session, session.begin():
-        if engine.dialect.name == "postgresql":  # one import at a time: bulk inserts read back their ids
-            session.execute(text("SELECT pg_advisory_xact_lock(7340911)"))
-        names = _Names(session, pack)
-        problems = _check_references(pack, names)
-        if problems:
-            raise PackError(str(path), problems)
-        writer = _Writer(session, pack)
-        counts = writer.write(sha, bundled)
-    return ImportResult(pack.pack, str(path), counts)
+        return import_pack(session, pack, sha, str(path), bundled)
+
+
+def import_pack(session: Session, pack: PackIn, sha: str, label: str, bundled: bool = False) -> ImportResult:
+    """Import a validated pack in the caller's transaction; raise PackError (naming ``label``) before
+    writing anything when it refers to unknown records."""
+    if session.get_bind().dialect.name == "postgresql":  # one import at a time: bulk inserts read back ids
+        session.execute(text("SELECT pg_advisory_xact_lock(7340911)"))
+    problems = _check_references(pack, _Names(session, pack))
+    if problems:
+        raise PackError(label, problems)
+    return ImportResult(pack.pack, label, _Writer(session, pack).write(sha, bundled))
 
 
 def _chunks(items: list, size: int = 500):
@@ -208,6 +211,7 @@ class _Writer:
             self.previous.setdefault(kind, set()).add(entity_id)
         self.names: dict[tuple[str, str], int] = {}
         self.alias_rows: dict[tuple[str, str], int] = {}
+        self._parents: dict[int, int | None] | None = None
         for row_id, kind, norm, entity_id in session.execute(
                 select(Alias.id, Alias.kind, Alias.norm, Alias.entity_id)):
             self.names[(kind, norm)] = entity_id
@@ -306,6 +310,8 @@ class _Writer:
             existing = next((self.names[(kind, k)] for k in keys if (kind, k) in self.names), None)
             left_out = set() if existing is None else set(type(record).model_fields) - record.model_fields_set
             given = {k: v for k, v in fields(record).items() if v is not None and k not in left_out}
+            if existing is not None and kind == "model" and self._is_parent_of_current_org(existing, given):
+                del given["org_id"]
             ids.append(existing)
             if existing is None:
                 new_rows.append({column.key: None for column in table.__table__.columns if column.key != "id"}
@@ -320,6 +326,22 @@ class _Writer:
         self._add_aliases(kind, records, ids, set(fresh_ids))
         self.members.update((kind, i) for i in ids)
         return ids
+
+    def _is_parent_of_current_org(self, model_id: int, given: dict) -> bool:
+        """Whether a merge would move a model up from the unit that made it to a parent organization
+        (a catalogue that knows only "Meta" never takes a model away from Meta Superintelligence Labs)."""
+        if "org_id" not in given:
+            return False
+        if self._parents is None:
+            self._parents = dict(self.s.execute(select(Organization.id, Organization.parent_id)).all())
+        org = self.s.execute(select(Model.org_id).where(Model.id == model_id)).scalar()
+        seen = set()
+        while org is not None and org not in seen:
+            seen.add(org)
+            org = self._parents.get(org)
+            if org == given["org_id"]:
+                return True
+        return False
 
     def _add_aliases(self, kind: str, records: list, ids: list[int], created: set[int]) -> None:
         """Record every name and alias not yet known, and claim all of them for this pack."""

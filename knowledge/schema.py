@@ -197,6 +197,19 @@ class SeenEvent(Base):
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
 
 
+class ModelUpdate(Base):
+    """A change to a known model seen by a data sync: a new score, a context or price change, a
+    deprecation. ``detail`` says it in words; digests that opt into updates show it."""
+
+    __tablename__ = "model_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(String(500))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
+
+
 class Subscription(Base):
     """A channel's subscription to release digests.
 
@@ -223,6 +236,8 @@ class Subscription(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     last_release_id: Mapped[int] = mapped_column(Integer, default=0)
+    include_updates: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_update_id: Mapped[int] = mapped_column(Integer, default=0)
     next_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     next_period: Mapped[str | None] = mapped_column(String(20))
 
@@ -244,6 +259,7 @@ class Delivery(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     period: Mapped[str] = mapped_column(String(40))
     release_ids: Mapped[list] = mapped_column(JSON)
+    update_ids: Mapped[list | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)

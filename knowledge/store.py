@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from knowledge.db import database_url, ensure_ready, make_engine
 from knowledge.matching import AliasIndex, Ref, normalize
-from knowledge.schema import Alias, Benchmark, Fact, Meta, Model, Organization, Release, Score, Source
+from knowledge.schema import Alias, Benchmark, Fact, Meta, Model, ModelUpdate, Organization, Release, Score, Source
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,18 @@ class ReleaseInfo:
     title: str
     summary: str | None
     url: str | None
+    source: SourceInfo | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class UpdateInfo:
+    """A change to a known model seen by a data sync."""
+
+    id: int
+    model_id: int
+    kind: str
+    detail: str
     source: SourceInfo | None
     created_at: dt.datetime
 
@@ -288,6 +300,26 @@ class KnowledgeBase:
     def releases_by_id(self, ids: Iterable[int]) -> list[ReleaseInfo]:
         """These release records (those that still exist), oldest first."""
         return self._release_rows(Release.id.in_(list(ids)))
+
+    def latest_update_id(self) -> int:
+        """The id of the newest model update record (0 when there is none)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(ModelUpdate.id))).scalar() or 0
+
+    def _update_rows(self, *where) -> list[UpdateInfo]:
+        query = select(ModelUpdate.id, ModelUpdate.model_id, ModelUpdate.kind, ModelUpdate.detail,
+                       ModelUpdate.source_id, ModelUpdate.created_at).where(*where).order_by(ModelUpdate.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [UpdateInfo(i, m, k, d, self.source(src), c) for i, m, k, d, src, c in rows]
+
+    def updates_between(self, after_id: int, upto_id: int) -> list[UpdateInfo]:
+        """Model update records with ``after_id < id <= upto_id``, oldest first."""
+        return self._update_rows(ModelUpdate.id > after_id, ModelUpdate.id <= upto_id)
+
+    def updates_by_id(self, ids: Iterable[int]) -> list[UpdateInfo]:
+        """These model update records (those that still exist), oldest first."""
+        return self._update_rows(ModelUpdate.id.in_(list(ids)))
 
     def counts(self) -> dict[str, int]:
         """How many models, benchmarks, scores and releases there are (for help texts)."""

@@ -31,3 +31,19 @@ def test_upgrade_matches_models_then_downgrade(db_url):
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
     engine.dispose()
+
+
+def test_subscriptions_made_before_updates_existed_survive_the_upgrade(db_url):
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    migrate(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO subscriptions (platform, workspace, channel, cadence, timezone, "
+                          "open_weights_only, created_at, active, last_release_id) VALUES ('slack', 'T1', 'C1', "
+                          "'instant', 'UTC', false, '2026-11-01 00:00:00', true, 7)"))
+    migrate(engine)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT include_updates, last_update_id, last_release_id FROM subscriptions")).one()
+    assert (bool(row[0]), row[1], row[2]) == (False, 0, 7)
+    engine.dispose()

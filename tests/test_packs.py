@@ -665,3 +665,22 @@ def test_validate_rejects_a_bad_pack(engine, write_pack, changes, fragment):
         validate_file(engine, path)
     assert str(path) in str(caught.value) and fragment in str(caught.value) and "\n" not in str(caught.value)
     assert kb_stats(engine) == before
+
+
+def test_a_merge_never_moves_a_model_up_to_the_parent_of_its_unit(kb, write_pack):
+    """A catalogue that knows only "Meta" keeps Muse Spark with Meta Superintelligence Labs; a pack
+    naming another organization still moves it."""
+    from knowledge.packs import import_file
+    from knowledge.schema import Model, Organization
+
+    def org_of(name: str) -> str:
+        with kb.engine.connect() as conn:
+            return conn.execute(select(Organization.name).join(Model, Model.org_id == Organization.id)
+                                .where(Model.name == name)).scalar_one()
+
+    assert org_of("Muse Spark") == "Meta Superintelligence Labs"
+    import_file(kb.engine, write_pack("pack: catalogue\nmodels:\n  - {name: Muse Spark, org: Meta, "
+                                      "context_window: 1000000}\n"))
+    assert org_of("Muse Spark") == "Meta Superintelligence Labs"
+    import_file(kb.engine, write_pack("pack: moved\nmodels:\n  - {name: Muse Spark, org: OpenAI}\n", "moved.yaml"))
+    assert org_of("Muse Spark") == "OpenAI"
