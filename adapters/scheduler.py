@@ -13,21 +13,11 @@ import logging
 import os
 
 import click
-from aiohttp import web
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.settings import ConfigError, DigestSettings, SyncSettings, load, scheduled_sync
+from adapters.health import serve_health
+from adapters.settings import ConfigError, DigestSettings, ServiceSettings, SyncSettings, load, scheduled_sync
 
 log = logging.getLogger("modelwire.scheduler")
-
-
-class ServiceSettings(BaseSettings):
-    """MODELWIRE_HEALTH_PORT: serve GET /healthz on this port (unset: no HTTP server)."""
-
-    model_config = SettingsConfigDict(env_prefix="MODELWIRE_", extra="ignore", env_ignore_empty=True)
-
-    health_port: int | None = Field(default=None, ge=1, le=65535)
 
 
 async def _publishers(stack: contextlib.AsyncExitStack) -> dict:
@@ -64,18 +54,9 @@ async def _discord_publisher(stack: contextlib.AsyncExitStack):
     return DiscordPublisher(client)
 
 
-async def _health_server(port: int, scheduler, stack: contextlib.AsyncExitStack) -> None:
-    async def healthz(_request: web.Request) -> web.Response:
-        last = scheduler.last_tick
-        return web.json_response({"ok": True, "last_tick": last.isoformat() if last else None})
-
-    app = web.Application()
-    app.add_routes([web.get("/healthz", healthz)])
-    runner = web.AppRunner(app)
-    await runner.setup()
-    stack.push_async_callback(runner.cleanup)
-    await web.TCPSite(runner, "0.0.0.0", port).start()
-    log.info("health check on port %s at /healthz", port)
+def _status(scheduler) -> dict:
+    last = scheduler.last_tick
+    return {"ok": True, "last_tick": last.isoformat() if last else None}
 
 
 async def run(kb, digests: DigestSettings, service: ServiceSettings, sync: SyncSettings, once: bool) -> None:
@@ -96,7 +77,7 @@ async def run(kb, digests: DigestSettings, service: ServiceSettings, sync: SyncS
             log.info("one tick: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed)
             return
         if service.health_port:
-            await _health_server(service.health_port, scheduler, stack)
+            await serve_health(service.health_port, lambda: _status(scheduler), stack)
         syncing = scheduled_sync(kb, sync)
         if syncing is not None:
             stack.callback(syncing.stop)

@@ -37,6 +37,14 @@ class DigestSettings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1, le=100)
 
 
+class ServiceSettings(BaseSettings):
+    """MODELWIRE_HEALTH_PORT: serve GET /healthz on this port (unset: no HTTP server)."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELWIRE_", extra="ignore", env_ignore_empty=True)
+
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+
+
 class SyncSettings(BaseSettings):
     """MODELWIRE_SYNC_*: the scheduled models.dev sync (off unless an interval is set)."""
 

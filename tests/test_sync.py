@@ -232,3 +232,35 @@ async def test_the_scheduler_process_syncs_and_posts_the_digest(db_url, server, 
     engine.dispose()
     assert message["channel"] == "C_SYNC", output.decode()
     assert "FX Alpha 6" in message["text"] and "marked deprecated" in message["text"]
+
+
+async def test_the_scheduler_serves_healthz(tmp_path):
+    """``modelwire scheduler`` with MODELWIRE_HEALTH_PORT answers GET /healthz with its last tick."""
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "MODELWIRE_"))}
+    env |= {"MODELWIRE_HEALTH_PORT": str(port), "MODELWIRE_DIGEST_TICK_SECONDS": "1"}
+    process = await asyncio.create_subprocess_exec(str(MODELWIRE), "--db", f"sqlite:///{tmp_path / 'kb.db'}",
+                                                   "scheduler", env=env, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.STDOUT)
+    body = None
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(150):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        body = await response.json()
+                        if body.get("last_tick"):
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.communicate(), 30)
+    assert body is not None and body["ok"] is True and body["last_tick"]
