@@ -389,3 +389,25 @@ def render_png(chart: Chart) -> bytes:
 async def render_async(chart: Chart, executor: Executor | None = None) -> bytes:
     """``render_png`` in a worker thread (``executor``, or the loop's default), never blocking the loop."""
     return await asyncio.get_running_loop().run_in_executor(executor, render_png, chart)
+
+
+def _alt_value(value: float | None, unit: str) -> str:
+    return "no score" if value is None else fmt.score(value, unit)
+
+
+def _series_text(chart: Chart, name: str) -> str:
+    values = chart.series[name]
+    if len(chart.categories) == 1:
+        return f"{name} {_alt_value(values[0], chart.units[0])}"
+    pairs = ", ".join(f"{c} {_alt_value(v, u)}" for c, v, u in zip(chart.categories, values, chart.units))
+    return f"{name}: {pairs}"
+
+
+def alt_text(chart: Chart, limit: int) -> str:
+    """A plain description of the picture for screen readers: the title and every bar's value.
+
+    At most ``limit`` characters; when the values do not all fit, the text ends with "…".
+    """
+    kind = "Ranking bar chart" if chart.kind == "ranking" else "Bar chart"
+    text = f"{kind}: {chart.title}. " + "; ".join(_series_text(chart, name) for name in chart.series) + "."
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -131,6 +131,27 @@ def urls(fake_discord):
 
 
 @pytest.fixture
+def held_render(monkeypatch):
+    """Hold every chart render in its worker thread until the test releases it: (started, release, threads)."""
+    import threading
+
+    from bot import charts
+
+    started, release, threads = threading.Event(), threading.Event(), []
+    real = charts.render_png
+
+    def held(chart):
+        threads.append(threading.current_thread())
+        started.set()
+        release.wait(10)
+        return real(chart)
+
+    monkeypatch.setattr(charts, "render_png", held)
+    yield started, release, threads
+    release.set()
+
+
+@pytest.fixture
 def write_pack(tmp_path):
     """Write a pack file (YAML text, or a dict for JSON) and return its path."""
 

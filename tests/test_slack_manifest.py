@@ -16,10 +16,11 @@ MODELWIRE = Path(sys.executable).parent / "modelwire"
 
 def test_manifest_scopes_events_and_command():
     manifest = yaml.safe_load((ROOT / "adapters" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
-    # channels/groups:history: finding a digest posted before a crash; users:read: who may subscribe a channel
+    # channels/groups:history: finding a digest posted before a crash; users:read: who may subscribe a channel;
+    # files:write: uploading the charts of comparisons and leaderboards
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == ["app_mentions:read", "channels:history",
-                                                                 "chat:write", "commands", "groups:history",
-                                                                 "im:history", "users:read"]
+                                                                 "chat:write", "commands", "files:write",
+                                                                 "groups:history", "im:history", "users:read"]
     assert sorted(manifest["settings"]["event_subscriptions"]["bot_events"]) == ["app_mention", "message.im"]
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/modelwire"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -4,6 +4,8 @@ Application commands (/ask, /compare, /top, /model, /help) defer at once (Discor
 within 3 seconds) and send the answer as a follow-up; mentions of the bot and direct messages are
 answered with a reply. ``convert`` turns Discord input into Questions, ``render`` turns Answers into
 embeds within Discord's limits. Answers are computed in a single-thread executor, off the event loop.
+A comparison's or leaderboard's chart is rendered in a thread pool and attached to the answer's
+message as chart.png, shown as the embed's image.
 
 Gateway intents: ``guilds``, ``guild_messages`` and ``dm_messages`` only. The privileged
 ``message_content`` intent is not requested: Discord delivers the content of messages that mention
@@ -13,6 +15,8 @@ the app and of direct messages to it without that intent, and those are the only
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,9 +26,12 @@ import discord
 import yarl
 from discord import app_commands
 
+from adapters import pictures
 from adapters.discord import convert, render
 from adapters.discord.settings import ConfigError, DiscordSettings, load_settings
-from adapters.settings import DigestSettings, digest_scheduler, load
+from adapters.health import serve_health
+from adapters.settings import DigestSettings, ServiceSettings, digest_scheduler, load
+from bot import charts
 from bot.cadence import DAYS
 from bot.subscribe_args import MODALITIES, complete_zone
 from bot.engine import answer
@@ -66,6 +73,15 @@ def to_view(answer_: Answer) -> discord.ui.View | None:
     return view
 
 
+def _message(reply: Answer, chart: discord.File | None) -> dict:
+    """send() arguments for an answer: its embed, and the chart attached and shown as the embed's image."""
+    data = render.embed(reply, image=chart.filename if chart else None)
+    kwargs = {"embed": discord.Embed.from_dict(data), "allowed_mentions": NONE}
+    if chart is not None:
+        kwargs["files"] = [chart]
+    return kwargs
+
+
 def origin_of(obj: discord.Interaction | discord.Message) -> Origin:
     """Where an interaction or a message came from (guild, channel, user ids)."""
     if isinstance(obj, discord.Interaction):
@@ -87,6 +103,7 @@ class DiscordBot(discord.Client):
         self.digests = digests
         self.scheduler = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-answer")
+        self._charts = pictures.executor()
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error
         self._register()
@@ -97,6 +114,7 @@ class DiscordBot(discord.Client):
             self.scheduler = None
         await super().close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._charts.shutdown(wait=False, cancel_futures=True)
 
     async def ask(self, question: Question) -> Answer:
         """Answer off the event loop (database and matching are blocking work)."""
@@ -143,14 +161,41 @@ class DiscordBot(discord.Client):
             return
         await self._send(interaction.followup.send, reply)
 
+    async def chart_file(self, reply: Answer) -> discord.File | None:
+        """The answer's chart as an attachment, rendered off the event loop; None without a chart.
+
+        A picture that cannot be drawn is logged and left out: the answer goes out without it.
+        """
+        if reply.chart is None:
+            return None
+        try:
+            png = await charts.render_async(reply.chart, self._charts)
+        except Exception as exc:
+            log.error("could not draw the chart of %r: %r", reply.title, exc, exc_info=exc)
+            return None
+        return discord.File(io.BytesIO(png), pictures.FILENAME, description=render.chart_description(reply))
+
     async def _send(self, send, reply: Answer, **extra) -> None:
+        """Send the answer as an embed with its buttons, and its chart attached as the embed's image.
+
+        When Discord refuses the message with the picture (no Attach Files permission, too large),
+        the answer is sent again without it: a chart never costs the text answer.
+        """
         view = to_view(reply)
-        kwargs = {"embed": discord.Embed.from_dict(render.embed(reply)), "allowed_mentions": NONE, **extra}
         if view is not None:
-            kwargs["view"] = view
-        await send(**kwargs)
-        if view is not None:
-            view.stop()  # the buttons are answered by custom_id in on_interaction, not by this view
+            extra["view"] = view
+        chart = await self.chart_file(reply)
+        try:
+            await send(**_message(reply, chart), **extra)
+        except discord.HTTPException as exc:
+            if chart is None:
+                raise
+            log.warning("Discord refused the answer %r with its chart (%s, code %s): sending it without",
+                        reply.title, exc.status, exc.code)
+            await send(**_message(reply, None), **extra)
+        finally:
+            if view is not None:
+                view.stop()  # the buttons are answered by custom_id in on_interaction, not by this view
 
     async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         if isinstance(error, app_commands.CommandNotFound):
@@ -261,15 +306,16 @@ class DiscordBot(discord.Client):
         @app_commands.describe(cadence="instant, daily or weekly (default daily)", time="HH:MM, 24-hour (default 09:00)",
                                day="For weekly digests (default Monday)", tz="IANA time zone (default UTC)",
                                orgs="Only these organizations, separated by commas",
-                               open_weights="Only open-weights models", input="Only models taking this input")
+                               open_weights="Only open-weights models", input="Only models taking this input",
+                               updates="Also new scores, context and price changes, deprecations of known models")
         @app_commands.choices(cadence=cadences, day=days, input=inputs)
         @app_commands.autocomplete(tz=zones, orgs=orgs)
         @app_commands.default_permissions(manage)
         async def subscribe(interaction: discord.Interaction, cadence: str | None = None, time: str | None = None,
                             day: str | None = None, tz: str | None = None, orgs: str | None = None,
-                            open_weights: bool = False, input: str | None = None) -> None:
+                            open_weights: bool = False, input: str | None = None, updates: bool = False) -> None:
             await run(interaction, "subscribe", cadence=cadence, time=time, day=day, tz=tz, orgs=orgs,
-                      open_weights=open_weights, input=input)
+                      open_weights=open_weights, input=input, updates=updates)
 
         @tree.command(name="unsubscribe", description="Stop release digests in this channel")
         @app_commands.describe(number="Only this one (see /subscriptions); default: all")
@@ -291,13 +337,17 @@ class DiscordBot(discord.Client):
         tree.add_command(digest)
 
 
-async def serve(bot: DiscordBot) -> None:
-    """Log in, connect and serve until cancelled; always close the client."""
-    try:
-        await bot.start(bot.settings.token)
-    finally:
-        if not bot.is_closed():
-            await bot.close()
+async def serve(bot: DiscordBot, health_port: int | None = None) -> None:
+    """Log in, connect and serve until cancelled (with GET /healthz on ``health_port``: 200 once the
+    gateway session is ready); always close the client."""
+    async with contextlib.AsyncExitStack() as stack:
+        if health_port:
+            await serve_health(health_port, lambda: {"ok": bot.is_ready() and not bot.is_closed()}, stack)
+        try:
+            await bot.start(bot.settings.token)
+        finally:
+            if not bot.is_closed():
+                await bot.close()
 
 
 @click.command("discord")
@@ -307,14 +357,14 @@ def discord_command(ctx: click.Context) -> None:
     from bot.cli import open_kb, start_logging
 
     try:
-        settings, digests = load_settings(), load(DigestSettings)
+        settings, digests, service = load_settings(), load(DigestSettings), load(ServiceSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     start_logging()
     use_urls(settings.api_url, settings.gateway_url)
     bot = DiscordBot(open_kb(ctx), settings, digests)
     try:
-        asyncio.run(serve(bot))
+        asyncio.run(serve(bot, service.health_port))
     except KeyboardInterrupt:
         pass
     except discord.LoginFailure:

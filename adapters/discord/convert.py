@@ -80,7 +80,8 @@ def _digest_question(name: str, options: dict, origin: Origin) -> Question:
         cadence = options.get("cadence") or ("weekly" if options.get("day") else "daily")
         args = {"cadence": cadence, "time": options.get("time"), "day": options.get("day"),
                 "tz": options.get("tz"), "orgs": split_models(options.get("orgs") or ""),
-                "open_weights": bool(options.get("open_weights")), "input": options.get("input")}
+                "open_weights": bool(options.get("open_weights")), "input": options.get("input"),
+                "updates": bool(options.get("updates"))}
         return Question(text=text, command="subscribe", args=args, origin=origin)
     if name == "unsubscribe":
         number = options.get("number")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from adapters.discord.convert import ask_custom_id
+from bot.charts import alt_text
 from bot.plaintext import table_text
 from bot.question import Answer
 
@@ -26,6 +27,7 @@ MAX_EMBED_TOTAL = 6000
 MAX_CONTENT = 2000
 MAX_BUTTONS = 5
 MAX_LABEL = 80
+MAX_ATTACHMENT_DESCRIPTION = 1024
 COLOR = 0x5865F2
 CUT_NOTE = "\n*The answer is longer than one message; the rest is cut.*"
 ALLOWED_MENTIONS = {"parse": []}
@@ -97,8 +99,11 @@ def _sources_links(answer: Answer) -> str:
     return ("Sources: " + " ".join(links)) if links else ""
 
 
-def embed(answer: Answer) -> dict:
-    """The answer as one embed dict (Discord's JSON), within every embed limit."""
+def embed(answer: Answer, image: str | None = None) -> dict:
+    """The answer as one embed dict (Discord's JSON), within every embed limit.
+
+    ``image`` names a file attached to the same message (e.g. "chart.png"), shown as the embed's image.
+    """
     title = cut(defuse(answer.title or "modelwire"), MAX_TITLE)
     footer = _footer(answer)
     total = MAX_EMBED_TOTAL - len(title) - len(footer)
@@ -125,7 +130,14 @@ def embed(answer: Answer) -> dict:
         data["fields"] = fields
     if footer:
         data["footer"] = {"text": footer}
+    if image:
+        data["image"] = {"url": f"attachment://{image}"}
     return data
+
+
+def chart_description(answer: Answer) -> str:
+    """The chart attachment's description (alt text), within Discord's 1,024 characters; '' without a chart."""
+    return alt_text(answer.chart, MAX_ATTACHMENT_DESCRIPTION) if answer.chart else ""
 
 
 def buttons(answer: Answer) -> list[tuple[str, str]]:

@@ -3,6 +3,8 @@
 Listeners only convert (``convert``: Slack -> Question, ``render``: Answer -> Block Kit) and post.
 Slow work runs after the acknowledgement: events are acknowledged by Bolt before the listener runs,
 and the slash command and buttons use lazy listeners that answer through response_url or the Web API.
+A comparison's or leaderboard's chart is rendered in a thread pool and uploaded (files_upload_v2)
+after the text answer: into the answer's thread, or after a slash command into the command's channel.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters import pictures
 from adapters.slack import convert, render
 from adapters.settings import DigestSettings, digest_scheduler, load
 from adapters.slack.settings import ConfigError, SlackSettings, load_settings
+from bot import charts
 from bot.dedupe import first_sighting, forget_old, release
 from bot.engine import answer
 from bot.question import Answer, Question
@@ -33,6 +37,8 @@ log = logging.getLogger("modelwire.slack")
 EVENTS_PATH = "/slack/events"
 FORGET_EVERY = 1000
 """Every this many events, event ids older than the retry window are deleted."""
+NOT_THERE = ("not_in_channel", "channel_not_found")
+"""Web API errors meaning the bot cannot post to (or upload into) the conversation."""
 
 
 def describe(body: dict) -> str:
@@ -56,6 +62,7 @@ class SlackBot:
         self.kb = kb
         self.settings = settings
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-answer")
+        self._charts = pictures.executor()
         self.client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
         self.app = AsyncApp(client=self.client, signing_secret=settings.signing_secret or "",
@@ -111,21 +118,46 @@ class SlackBot:
             log.warning("users.info failed for %s: %s", body.get("user_id"), exc.response.get("error"))
             return None
 
+    async def upload_chart(self, result: Answer, channel: str | None, thread: str | None = None) -> bool:
+        """Upload the answer's chart (when it has one) into a channel, or a thread of it.
+
+        The picture is rendered off the event loop. A failure is logged and never raised: the text
+        answer has already gone out. True when a chart was uploaded.
+        """
+        if result.chart is None or not channel:
+            return False
+        try:
+            png = await charts.render_async(result.chart, self._charts)
+            await self.client.files_upload_v2(channel=channel, thread_ts=thread, file=png, **render.chart_file(result))
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            level = logging.WARNING if error in NOT_THERE else logging.ERROR
+            log.log(level, "chart upload failed: %s (channel=%s thread=%s)", error, channel, thread)
+            return False
+        except Exception as exc:  # the upload URL refused the bytes, a network error, a drawing error
+            log.error("chart upload failed: %r (channel=%s thread=%s)", exc, channel, thread, exc_info=exc)
+            return False
+        return True
+
     async def _post(self, question: Question, respond=None) -> bool:
-        """Answer in the question's thread; where the bot may not post (a channel it is not in, after a
-        slash command), answer through the response_url instead when there is one. False on failure."""
-        reply = render.message(await self.ask(question))
+        """Answer in the question's thread, then upload the chart (if any) into it. Where the bot may
+        not post (a channel it is not in, after a slash command), answer through the response_url
+        instead when there is one, without the chart (it could not be uploaded there either).
+        False when the text answer could not be posted."""
+        result = await self.ask(question)
+        reply = render.message(result)
         origin = question.origin
         try:
             await self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread, **reply)
         except SlackApiError as exc:
             error = exc.response.get("error")
-            if respond is not None and error in ("not_in_channel", "channel_not_found"):
+            if respond is not None and error in NOT_THERE:
                 await respond(response_type="in_channel", replace_original=False, **reply)
                 return True
             log.error("chat.postMessage failed: %s (channel=%s thread=%s user=%s)", error,
                       origin.channel, origin.thread, origin.user)
             return False
+        await self.upload_chart(result, origin.channel, origin.thread)
         return True
 
     async def _answer_event(self, body: dict, event: dict) -> None:
@@ -158,14 +190,17 @@ class SlackBot:
             status code rather than an exception: both are logged here with the request's context."""
             try:
                 question = convert.question_from_command(body, await self._user_for(body), self.settings.managers)
-                reply = render.message(await self.ask(question))
-                response = await respond(response_type="in_channel", **reply)
+                result = await self.ask(question)
+                response = await respond(response_type="in_channel", **render.message(result))
             except Exception as exc:
                 log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
                 return
             if response.status_code != 200:
                 log.error("response_url refused the answer: %s %s for Slack %s", response.status_code,
                           response.body, describe(body))
+                return
+            # A response_url message has no ts to thread on: the chart goes to the channel, titled.
+            await self.upload_chart(result, body.get("channel_id"))
 
         async def run_action(body, respond):
             try:
@@ -209,7 +244,7 @@ class SlackBot:
             await self._serve()
         finally:
             if scheduler is not None:
-                scheduler.stop()
+                await scheduler.close()
 
     async def _serve(self) -> None:
         if self.settings.mode == "socket":

@@ -6,6 +6,8 @@ containing <!channel> or <@U123> can never ping anyone.
 
 from __future__ import annotations
 
+from adapters.pictures import FILENAME
+from bot.charts import alt_text
 from bot.plaintext import render as plain_text, table_text
 from bot.question import Answer
 
@@ -16,6 +18,8 @@ MAX_FALLBACK = 3000
 MAX_TABLE_ROWS = 100
 MAX_TABLE_COLUMNS = 20
 MAX_BUTTONS = 5
+MAX_FILE_TITLE = 250
+MAX_ALT_TEXT = 1000
 ASK_ACTION = "modelwire_ask"
 
 
@@ -134,3 +138,14 @@ def message(answer: Answer) -> dict:
     if len(body) > room:
         body = body[: room - 1] + [_section("_The answer is longer than one message; the rest is cut._")]
     return {"text": _cut(escape(plain_text(answer)), MAX_FALLBACK), "blocks": [head, *body, *fixed]}
+
+
+def chart_file(answer: Answer) -> dict:
+    """files_upload_v2 arguments for the answer's chart: file name, a title naming the question, alt text.
+
+    Titles and alt text are plain text (never parsed as mrkdwn), so they are not escaped.
+    """
+    chart = answer.chart
+    title = answer.title or (chart.title if chart else "") or "modelwire chart"
+    return {"filename": FILENAME, "title": _cut(title, MAX_FILE_TITLE),
+            "alt_txt": alt_text(chart, MAX_ALT_TEXT) if chart else None}

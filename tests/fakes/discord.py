@@ -5,6 +5,11 @@ with JSON in and out (429 with Retry-After, X-RateLimit-* headers and {"retry_af
 gateway's HELLO / IDENTIFY / READY / heartbeat / dispatch protocol as plain JSON text frames. It
 records every REST request and every gateway frame the client sends, and lets a test make the next
 requests to a route fail.
+
+A message with files arrives as multipart/form-data: a ``payload_json`` part (the JSON body, whose
+``attachments`` list each file's id, filename and description) and one ``files[n]`` part per file.
+The fake records the payload as the call's ``json`` and the parts as its ``files``, and the message
+it returns lists the attachments the way Discord does (id, filename, size, url, proxy_url).
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import mimetypes
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from aiohttp import WSMsgType, web
@@ -31,14 +37,30 @@ API_PREFIX = "/api/v10"
 
 
 @dataclass
+class Upload:
+    """One file part of a multipart request."""
+
+    field: str  # files[0], files[1]...
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
 class Call:
     """One REST request the fake received."""
 
     method: str
     path: str  # without /api/v10, e.g. /interactions/1/tok/callback
     query: dict
-    json: dict | list | None
+    json: dict | list | None  # the JSON body, or a multipart request's payload_json
     headers: dict
+    files: list[Upload] = field(default_factory=list)
+
+    @property
+    def multipart(self) -> bool:
+        """Whether the request came as multipart/form-data (a message with files)."""
+        return self.headers.get("Content-Type", "").startswith("multipart/form-data")
 
 
 def _json(data, status: int = 200, headers: dict | None = None) -> web.Response:
@@ -60,6 +82,18 @@ def _options(options: dict) -> list[dict]:
     """Command options as Discord sends them: type 5 boolean, 4 integer, 3 string; None is left out."""
     return [{"name": k, "type": 5 if isinstance(v, bool) else 4 if isinstance(v, int) else 3, "value": v}
             for k, v in options.items() if v is not None]
+
+
+async def _multipart(request: web.Request) -> tuple[dict | None, list[Upload]]:
+    """A multipart body as Discord reads it: payload_json (the message) and files[n] parts."""
+    payload, files = None, []
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if part.name == "payload_json":
+            payload = json.loads(await part.text())
+        else:
+            files.append(Upload(part.name, part.filename, part.headers.get("Content-Type"), bytes(await part.read())))
+    return payload, files
 
 
 class FakeDiscord(LoopbackServer):
@@ -205,7 +239,8 @@ class FakeDiscord(LoopbackServer):
         data = {"id": self.snowflake(), "channel_id": str(channel_id), "author": author,
                 "content": body.get("content") or "", "timestamp": datetime.now(timezone.utc).isoformat(),
                 "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": mentions or [],
-                "mention_roles": [], "attachments": [], "embeds": body.get("embeds") or [], "pinned": False,
+                "mention_roles": [], "attachments": body.get("attachments") or [], "embeds": body.get("embeds") or [],
+                "pinned": False,
                 "type": 0, "flags": body.get("flags", 0), "components": body.get("components") or []}
         if guild:
             data["guild_id"] = str(GUILD_ID)
@@ -216,17 +251,20 @@ class FakeDiscord(LoopbackServer):
 
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
-        raw = await request.text()
-        body = json.loads(raw) if raw and request.content_type == "application/json" else None
+        if request.content_type == "multipart/form-data":
+            body, files = await _multipart(request)
+        else:
+            raw = await request.text()
+            body, files = (json.loads(raw) if raw and request.content_type == "application/json" else None), []
         async with self._changed:
-            self.calls.append(Call(request.method, path, dict(request.query), body, dict(request.headers)))
+            self.calls.append(Call(request.method, path, dict(request.query), body, dict(request.headers), files))
             self._changed.notify_all()
         for key, pending in self._failures.items():
             method, prefix = key.split(" ", 1)
             if pending and request.method == method and path.startswith(prefix):
                 failure = pending.pop(0)
                 return _json(failure.body, failure.status, failure.headers)
-        reply = self._reply(request.method, path, body)
+        reply = self._reply(request.method, path, self._with_attachments(body, files))
         if isinstance(reply, web.Response):
             return reply
         if reply is None:
@@ -234,6 +272,24 @@ class FakeDiscord(LoopbackServer):
         if reply == 204:
             return web.Response(status=204)
         return _json(reply)
+
+    def _with_attachments(self, body, files: list[Upload]):
+        """The message body with ``attachments`` completed as Discord returns them (id, size, urls)."""
+        if not files or not isinstance(body, dict):
+            return body
+        sent = {f.field: f for f in files}
+        listed = body.get("attachments") or [{"id": i} for i in range(len(files))]
+        attachments = []
+        for item in listed:
+            upload = sent.get(f"files[{item.get('id')}]")
+            if upload is None:
+                continue
+            name = item.get("filename") or upload.filename or "file"
+            attachment_id = self.snowflake()
+            url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{name}"
+            attachments.append({**item, "id": attachment_id, "filename": name, "size": len(upload.data), "url": url,
+                                "proxy_url": url, "content_type": mimetypes.guess_type(name)[0]})
+        return {**body, "attachments": attachments}
 
     def _reply(self, method: str, path: str, body):
         parts = path.strip("/").split("/")

@@ -3,6 +3,13 @@
 It speaks Slack's real wire formats (form or JSON bodies in, {"ok": ...} JSON out, 429 with
 Retry-After, the Socket Mode hello/envelope/ack protocol), records every call, and lets a test
 make the next calls to a method fail.
+
+File uploads follow Slack's external upload flow, as slack_sdk's ``files_upload_v2`` drives it:
+files.getUploadURLExternal (``filename`` and ``length`` as query parameters) returns an upload_url
+on this server and a file id; the app POSTs the raw bytes there (recorded as method "upload"; the
+answer is the plain text "OK - <length>"); files.completeUploadExternal (``files`` a JSON list of
+{"id", "title"}, ``channel_id``, ``thread_ts``, ``initial_comment``) shares them. ``files`` holds
+every file by id: its bytes, name, title, alt text and where it was shared.
 """
 
 from __future__ import annotations
@@ -53,10 +60,13 @@ class FakeSlack(LoopbackServer):
         self.post_delay = 0.0
         """Seconds chat.postMessage takes to answer (a slow Slack)."""
         self._last_post: dict[str, float] = {}
+        self.files: dict[str, dict] = {}
+        """Uploaded files by id: name, title, alt_txt, length, data (the bytes), channel, thread_ts..."""
+        self._file_ids = itertools.count(1)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
-                web.post("/respond/{name}", self._respond),
+                web.post("/respond/{name}", self._respond), web.post("/upload/{file_id}", self._upload),
                 web.get("/socket", self._socket)]
 
     @property
@@ -75,10 +85,12 @@ class FakeSlack(LoopbackServer):
         Without ``status`` the failure looks like real Slack's: HTTP 429 for ``ratelimited``, and
         HTTP 200 with ``{"ok": false, "error": ...}`` for any other Web API error. ``method`` may also
         be ``respond:<name>``: that response_url then answers ``status`` (default 404) with the error
-        as plain text, as Slack does for an expired or used URL.
+        as plain text, as Slack does for an expired or used URL; or ``upload``: the next POSTs of file
+        bytes to an upload_url answer ``status`` (default 500) with the error as plain text.
         """
         if status is None:
-            status = 429 if error == "ratelimited" else 404 if method.startswith("respond:") else 200
+            status = 429 if error == "ratelimited" else 404 if method.startswith("respond:") else \
+                500 if method == "upload" else 200
         headers = {"Retry-After": str(retry_after)} if status == 429 else {}
         self._failures.setdefault(method, []).extend(
             Failure(status, {"ok": False, "error": error}, headers) for _ in range(times))
@@ -113,9 +125,9 @@ class FakeSlack(LoopbackServer):
             params = dict(request.query)
         elif request.content_type == "application/json":
             params = json.loads(raw or "{}")
-        else:
-            params = dict(parse_qsl(raw))
-            for key in ("blocks", "attachments"):
+        else:  # a form body; the SDK sends some methods (the files.* upload steps) as a POST with a query
+            params = {**request.query, **dict(parse_qsl(raw))}
+            for key in ("blocks", "attachments", "files"):
                 if isinstance(params.get(key), str):
                     params[key] = json.loads(params[key])
         async with self._changed:
@@ -146,6 +158,10 @@ class FakeSlack(LoopbackServer):
             return {"ok": True, "message_ts": self._new_ts()}
         if method == "conversations.history":
             return self._history(params)
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(params)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         if method == "users.info":
             user = self.users.get(params.get("user"))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
@@ -165,6 +181,54 @@ class FakeSlack(LoopbackServer):
             message["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
         self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _upload_url(self, params: dict) -> dict:
+        """Step 1 of an upload: a file id and where to POST its bytes (``filename`` and ``length`` required)."""
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):09d}"
+        self.files[file_id] = {"id": file_id, "name": params["filename"], "length": int(params["length"]),
+                               "alt_txt": params.get("alt_txt"), "data": None}
+        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, params: dict) -> dict:
+        """Step 3: share uploaded files in ``channel_id`` (and ``thread_ts``); unknown or empty files fail."""
+        listed = params.get("files")
+        if not isinstance(listed, list) or not listed:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = params.get("channel_id")
+        if channel in self.gone:
+            return {"ok": False, "error": self.gone[channel]}
+        if any(self.files.get(f.get("id"), {}).get("data") is None for f in listed):
+            return {"ok": False, "error": "file_not_found"}
+        shared = []
+        for item in listed:
+            file = self.files[item["id"]]
+            file.update(title=item.get("title") or file["name"], channel=channel, thread_ts=params.get("thread_ts"),
+                        initial_comment=params.get("initial_comment"))
+            shared.append({"id": file["id"], "name": file["name"], "title": file["title"], "mimetype": "image/png",
+                           "size": len(file["data"]), "channels": [channel] if channel else []})
+        return {"ok": True, "files": shared}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2: the raw bytes of a file, POSTed to its upload_url; answers "OK - <length>" like Slack."""
+        file_id, data = request.match_info["file_id"], await request.read()
+        async with self._changed:
+            self.calls.append(Call("upload", {"file_id": file_id, "length": len(data)}, dict(request.headers)))
+            self._changed.notify_all()
+        pending = self._failures.get("upload")
+        if pending:
+            failure = pending.pop(0)
+            return web.Response(status=failure.status, text=failure.body["error"], headers=failure.headers)
+        file = self.files.get(file_id)
+        if file is None:
+            return web.Response(status=404, text="file_not_found")
+        file["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def uploaded(self) -> list[dict]:
+        """The files shared by files.completeUploadExternal, in upload order."""
+        return [f for f in self.files.values() if "channel" in f]
 
     def _history(self, params: dict) -> dict:
         channel = params.get("channel")
