@@ -74,6 +74,13 @@ class DigestScheduler:
         self._apscheduler.start()
         log.info("digest scheduler started (every %s s)", self.tick_seconds)
 
+    async def close(self) -> None:
+        """Stop, and close the publishers that hold connections."""
+        self.stop()
+        for publisher in self.courier.publishers.values():
+            if hasattr(publisher, "close"):
+                await publisher.close()
+
     def stop(self) -> None:
         """Stop ticking and release the database thread."""
         if self._apscheduler is not None and self._apscheduler.running:

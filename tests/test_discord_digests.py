@@ -78,7 +78,7 @@ async def test_digest_commands_are_synced_and_subscribing_needs_manage_channels(
     assert commands["subscriptions"]["default_member_permissions"] is None  # anyone may look
     assert commands["digest"]["default_member_permissions"] is None
     options = {o["name"]: o for o in commands["subscribe"]["options"]}
-    assert list(options) == ["cadence", "time", "day", "tz", "orgs", "open_weights", "input"]
+    assert list(options) == ["cadence", "time", "day", "tz", "orgs", "open_weights", "input", "updates"]
     assert not any(o["required"] for o in options.values())
     assert [c["value"] for c in options["cadence"]["choices"]] == ["instant", "daily", "weekly"]
     assert options["tz"]["autocomplete"] is True and options["orgs"]["autocomplete"] is True
@@ -90,19 +90,21 @@ async def test_digest_commands_are_synced_and_subscribing_needs_manage_channels(
 
 async def test_subscribe_list_preview_and_unsubscribe_in_a_guild_channel(kb, bot, fake_discord, tmp_path):
     callback, followup = await answered(fake_discord, fake_discord.command(
-        "subscribe", cadence="daily", time="09:00", tz="Europe/Berlin", orgs="Meta, OpenAI", open_weights=True))
+        "subscribe", cadence="daily", time="09:00", tz="Europe/Berlin", orgs="Meta, OpenAI", open_weights=True,
+        updates=True))
     assert callback == {"type": 5}
     assert followup["allowed_mentions"] == NO_PINGS
     (embed,) = followup["embeds"]
     assert embed["title"] == "Subscribed to release digests"
-    assert "daily 09:00 (Europe/Berlin), from Meta and OpenAI, open weights only" in embed["description"]
+    assert "daily 09:00 (Europe/Berlin), from Meta and OpenAI, open weights only, with model updates" in \
+        embed["description"]
     assert_embed_within_limits(embed)
 
     (sub,) = stored(kb)
     assert (sub.platform, sub.workspace, sub.channel) == ("discord", str(GUILD_ID), str(CHANNEL_ID))
     assert (sub.cadence, sub.at_time, sub.timezone) == ("daily", "09:00", "Europe/Berlin")
     assert sub.org_ids == [org_id(kb, "Meta"), org_id(kb, "OpenAI")]
-    assert sub.open_weights_only is True and sub.modality is None
+    assert sub.open_weights_only is True and sub.modality is None and sub.include_updates is True
     assert (sub.created_by, sub.active) == (str(USER_ID), True)
     due = sub.next_due_at.replace(tzinfo=UTC)
     local = due.astimezone(ZoneInfo("Europe/Berlin"))

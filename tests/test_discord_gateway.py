@@ -353,3 +353,35 @@ async def test_the_bots_own_and_other_bots_messages_are_ignored(bot, fake_discor
             DM_CHANNEL_ID, {"content": f"<@{BOT_ID}> top 3 on GPQA Diamond"}, author=author, mentions=[BOT_USER]))
     await asyncio.sleep(QUIET)
     assert not fake_discord.calls_to("POST", "/channels/")
+
+
+async def test_healthz_says_ok_once_the_gateway_session_is_ready(kb, fake_discord, urls):
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = DiscordSettings(token=TOKEN, guild_id=GUILD_ID, api_url=fake_discord.api_url,
+                               gateway_url=fake_discord.gateway_url)
+    bot = DiscordBot(kb, settings, guild_ready_timeout=0.05)
+    task = asyncio.create_task(serve(bot, health_port=port))
+    statuses = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        statuses.append((response.status, await response.json()))
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert statuses[-1] == (200, {"ok": True})
+    assert bot.is_closed()

@@ -370,6 +370,7 @@ async def test_concurrent_deliveries_to_two_replicas_are_answered_once(kb, fake)
             results = await asyncio.gather(one.event(event, event_id="EvRace"), two.event(event, event_id="EvRace"),
                                            two.event(event, event_id="EvRace", headers={"X-Slack-Retry-Num": "1"}))
             assert [status for status, _ in results] == [200, 200, 200]
+            await fake.wait_for("chat.postMessage", 1, timeout=10)
             await settle(fake, "chat.postMessage", 1)
     finally:
         other_engine.dispose()
