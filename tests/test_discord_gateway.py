@@ -385,3 +385,30 @@ async def test_healthz_says_ok_once_the_gateway_session_is_ready(kb, fake_discor
             await task
     assert statuses[-1] == (200, {"ok": True})
     assert bot.is_closed()
+
+
+async def test_a_sharded_process_identifies_as_its_shard(kb, fake_discord, urls):
+    settings = DiscordSettings(token=TOKEN, guild_id=GUILD_ID, api_url=fake_discord.api_url,
+                               gateway_url=fake_discord.gateway_url, shard_id=1, shard_count=2)
+    bot = DiscordBot(kb, settings, guild_ready_timeout=0.05)
+    task = asyncio.create_task(bot.start(TOKEN))
+    try:
+        (identify,) = await fake_discord.wait_for_frames(2)
+        assert identify["d"]["shard"] == [1, 2]
+    finally:
+        await stop_bot(bot, task)
+
+
+@pytest.mark.parametrize("env, problem", [
+    ({"DISCORD_SHARD_ID": "1"}, "set both (one process per shard) or neither"),
+    ({"DISCORD_SHARD_ID": "2", "DISCORD_SHARD_COUNT": "2"}, "DISCORD_SHARD_ID must be below DISCORD_SHARD_COUNT (2)"),
+])
+async def test_shard_settings_are_checked(monkeypatch, env, problem):
+    from adapters.discord.settings import ConfigError, load_settings
+
+    monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert problem in str(err.value) and "\n" not in str(err.value)

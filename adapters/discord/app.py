@@ -97,6 +97,9 @@ class DiscordBot(discord.Client):
     def __init__(self, kb: KnowledgeBase, settings: DiscordSettings, digests: DigestSettings | None = None,
                  **options):
         """``digests`` runs the digest scheduler in this process; ``options`` go to discord.Client."""
+        if settings.shard_count is not None:
+            options.setdefault("shard_id", settings.shard_id)
+            options.setdefault("shard_count", settings.shard_count)
         super().__init__(intents=intents(), allowed_mentions=NONE, **options)
         self.kb = kb
         self.settings = settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.settings import ConfigError, load  # noqa: F401 - ConfigError is part of this module's API
@@ -17,6 +17,17 @@ class DiscordSettings(BaseSettings):
     guild_id: int | None = Field(default=None, gt=0)
     api_url: str = Field(default="https://discord.com/api/v10", pattern=r"^https?://\S+$")
     gateway_url: str = Field(default="wss://gateway.discord.gg/", pattern=r"^wss?://\S+$")
+    shard_id: int | None = Field(default=None, ge=0)
+    shard_count: int | None = Field(default=None, ge=1)
+    """Sharding: run one process per shard, each with the same count and its own id (both or neither)."""
+
+    @model_validator(mode="after")
+    def _shards(self) -> "DiscordSettings":
+        if (self.shard_id is None) != (self.shard_count is None):
+            raise ValueError("DISCORD_SHARD_ID and DISCORD_SHARD_COUNT: set both (one process per shard) or neither")
+        if self.shard_id is not None and self.shard_id >= self.shard_count:
+            raise ValueError(f"DISCORD_SHARD_ID must be below DISCORD_SHARD_COUNT ({self.shard_count})")
+        return self
 
     @field_validator("guild_id", mode="before")
     @classmethod

@@ -355,7 +355,7 @@ class FakeDiscord(LoopbackServer):
                 await ws.send_str(json.dumps({"op": 11}))
             elif frame.get("op") == 2:
                 ready = {"v": 10, "user": BOT_USER, "session_id": "fake-session", "guilds": [],
-                         "resume_gateway_url": self.gateway_url, "shard": [0, 1],
+                         "resume_gateway_url": self.gateway_url, "shard": frame["d"].get("shard") or [0, 1],
                          "application": {"id": str(APP_ID), "flags": 0}}
                 await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
                 self._identified.set()
