@@ -57,23 +57,24 @@ def plan(kb: KnowledgeBase, now: dt.datetime) -> int:
     """Write the deliveries of every subscription due at ``now``; how many were written."""
     kb.refresh()
     latest = _Latest(kb.latest_release_id(), kb.latest_update_id())
-    written, seen = 0, set()
+    written, after = 0, 0
     while True:
         with kb.engine.begin() as conn:
-            subs = _lock_due(conn, now, latest, seen)
+            subs = _lock_due(conn, now, latest, after)
             if not subs:
                 return written
             new = kb.releases_between(min(s.last_release_id for s in subs), latest.release)
             changes = kb.updates_between(min(s.last_update_id for s in subs), latest.update) \
                 if any(s.include_updates for s in subs) else []
             updates, deliveries = [], []
+            after = subs[-1].id
             for sub in subs:
-                seen.add(sub.id)
                 updates.append(_advance(sub, latest, now))
                 release_ids, update_ids = _wanted_ids(kb, sub, new, changes)
                 if release_ids or update_ids:
                     period = sub.next_period if sub.cadence != "instant" else f"r{latest.release}u{latest.update}"
-                    deliveries.append(dict(subscription_id=sub.id, period=period, release_ids=release_ids,
+                    deliveries.append(dict(subscription_id=sub.id, platform=sub.platform, period=period,
+                                           release_ids=release_ids,
                                            update_ids=update_ids, status="pending", attempts=0,
                                            next_attempt_at=naive(now), created_at=naive(now)))
             conn.execute(update(Subscription).where(Subscription.id == bindparam("b_id")).values(
@@ -90,15 +91,16 @@ class _Latest:
     update: int
 
 
-def _lock_due(conn, now: dt.datetime, latest: _Latest, seen: set[int]) -> list:
+def _lock_due(conn, now: dt.datetime, latest: _Latest, after: int) -> list:
+    """The next batch of due subscriptions with ids above ``after``, locked; those another scheduler
+    has locked are skipped (it is planning them)."""
     scheduled = (Subscription.cadence != "instant") & (Subscription.next_due_at <= naive(now))
     news = (Subscription.last_release_id < latest.release) | \
         (Subscription.include_updates.is_(True) & (Subscription.last_update_id < latest.update))
     instant = (Subscription.cadence == "instant") & news
     query = (select(Subscription.__table__).where(Subscription.active.is_(True), or_(scheduled, instant))
-             .order_by(Subscription.id).limit(PLAN_BATCH).with_for_update(skip_locked=True))
-    if seen:
-        query = query.where(Subscription.id.not_in(seen))
+             .where(Subscription.id > after).order_by(Subscription.id).limit(PLAN_BATCH)
+             .with_for_update(skip_locked=True))
     return list(conn.execute(query))
 
 
@@ -122,14 +124,17 @@ def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: 
     """Claim up to ``limit`` deliveries to ``platforms`` that are due (or whose earlier claim's lease ran out)."""
     stale = naive(now - lease)
     with Session(engine) as session:
-        rows = session.execute(
-            select(Delivery, Subscription)
-            .join(Subscription, Subscription.id == Delivery.subscription_id)
-            .where(Subscription.platform.in_(platforms))
+        # Deliveries alone are locked and ordered (a join here lets a planner with stale statistics
+        # rescan subscriptions per row); their subscriptions are then read by primary key.
+        deliveries = session.execute(
+            select(Delivery).where(Delivery.platform.in_(platforms))
             .where(or_((Delivery.status == "pending") & (Delivery.next_attempt_at <= naive(now)),
                        (Delivery.status == "sending") & (Delivery.claimed_at < stale)))
             .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-            .with_for_update(skip_locked=True, of=Delivery)).all()
+            .with_for_update(skip_locked=True)).scalars().all()
+        subs = {s.id: s for s in session.execute(select(Subscription).where(
+            Subscription.id.in_({d.subscription_id for d in deliveries}))).scalars()} if deliveries else {}
+        rows = [(d, subs[d.subscription_id]) for d in deliveries]
         claims = []
         for delivery, sub in rows:
             resumed = aware(delivery.claimed_at) if delivery.status == "sending" else None

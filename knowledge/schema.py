@@ -257,6 +257,8 @@ class Delivery(Base):
     __table_args__ = (UniqueConstraint("subscription_id", "period", name="uq_deliveries_subscription_period"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    """The subscription's platform, copied so claiming reads this table alone."""
     period: Mapped[str] = mapped_column(String(40))
     release_ids: Mapped[list] = mapped_column(JSON)
     update_ids: Mapped[list | None] = mapped_column(JSON)

@@ -43,6 +43,7 @@ def upgrade() -> None:
     op.create_table('deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=20), nullable=False),
     sa.Column('period', sa.String(length=40), nullable=False),
     sa.Column('release_ids', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
