@@ -153,12 +153,12 @@ def build_digest(digest_items: list[DigestItem], heading: str, updates: list[Upd
     """The digest message: releases grouped by organization, each with its date, summary, scores and
     source; then, for subscriptions that want them, updates to known models, grouped the same way."""
     updates = updates or []
-    cites = fmt.Citations()
+    cites = fmt.Citations()  # numbered in the order the reader meets them: by organization, then date
     releases: dict[str, list[str]] = defaultdict(list)
-    for item in digest_items:
+    for item in sorted(digest_items, key=lambda i: i.org):
         releases[item.org].append(_line(item, cites.cite(item.source, item.date)))
     changes: dict[str, list[str]] = defaultdict(list)
-    for u in updates:
+    for u in sorted(updates, key=lambda u: u.org):
         mark = cites.cite(u.source)
         changes[u.org].append(f"• {u.name}: {u.detail}" + (f" {mark}" if mark else ""))
     fields = _grouped(releases) + _grouped(changes, "Updates · ")

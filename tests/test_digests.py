@@ -375,3 +375,26 @@ async def test_only_platforms_this_process_can_post_to_are_claimed(kb, fake, tmp
     with Session(kb.engine) as session:
         assert session.execute(select(Delivery.status, Delivery.attempts)).one() == ("pending", 0)
     sched.stop()
+
+
+async def test_build_digest_groups_by_organization_and_numbers_sources_in_reading_order():
+    from bot.digests import DigestItem, UpdateItem, build_digest
+    from knowledge.store import SourceInfo
+
+    a = SourceInfo(1, "a", "Launch post A", "Pub", "https://example.invalid/a", dt.date(2026, 5, 1))
+    b = SourceInfo(2, "b", "Launch post B", "Pub", None, None)
+    digest = build_digest([
+        DigestItem("Zeta Labs", "Zeta One", dt.date(2026, 5, 1), "First.", ("Bench 50%",), a),
+        DigestItem("Alpha AI", "Alpha 2", dt.date(2026, 5, 2), None, (), b),
+        DigestItem("Zeta Labs", "Zeta Two", dt.date(2026, 5, 3), "Second.", (), b),
+    ], "Daily release digest, 2026-05-04", [UpdateItem("Alpha AI", "Alpha 1", "marked deprecated", None)])
+    assert digest.title == "Daily release digest, 2026-05-04: 3 new releases, 1 update"
+    assert [name for name, _ in digest.fields] == ["Alpha AI", "Zeta Labs", "Updates · Alpha AI"]
+    assert digest.fields[0][1] == "• Alpha 2 — 2026-05-02 [1]"
+    assert digest.fields[1][1] == ("• Zeta One — 2026-05-01 [2]\n  First.\n  Key scores: Bench 50%\n"
+                                   "• Zeta Two — 2026-05-03 [1]\n  Second.")
+    assert digest.fields[2][1] == "• Alpha 1: marked deprecated"
+    assert [s.title for s in digest.sources] == ["Pub — Launch post B", "Pub — Launch post A"]
+    assert digest.sources[1].url == "https://example.invalid/a"
+    empty = build_digest([], "New releases")
+    assert (empty.found, empty.title, empty.fields) == (False, "New releases: nothing new", [])
