@@ -75,3 +75,21 @@ def digest_scheduler(kb, publishers: dict, settings: DigestSettings):
                                 max_attempts=settings.max_attempts)
     scheduler.start()
     return scheduler
+
+
+def start_background(kb, publishers: dict, digests: DigestSettings | None, sync: SyncSettings | None) -> list:
+    """The background work a chat bot process runs beside answering: the inline digest scheduler and
+    the scheduled sync, each when its settings ask for it. Stop them with ``stop_background``."""
+    jobs = [digest_scheduler(kb, publishers, digests) if digests else None,
+            scheduled_sync(kb, sync) if sync else None]
+    return [job for job in jobs if job is not None]
+
+
+async def stop_background(jobs: list) -> None:
+    """Stop what ``start_background`` started (closing publishers' connections)."""
+    for job in jobs:
+        if hasattr(job, "close"):
+            await job.close()
+        else:
+            job.stop()
+

@@ -477,18 +477,18 @@ async def test_the_bot_runs_its_digest_scheduler_from_setup_hook_until_close(kb,
     settings = DiscordSettings(token=TOKEN, guild_id=GUILD_ID, api_url=fake_discord.api_url,
                                gateway_url=fake_discord.gateway_url)
     running = DiscordBot(kb, settings, DigestSettings(scheduler="inline", tick_seconds=1), guild_ready_timeout=0.05)
-    assert running.scheduler is None
+    assert running.background == []
     task = asyncio.create_task(running.start(TOKEN))
     try:
         await fake_discord.wait_for("POST", f"/channels/{CHANNEL_ID}/messages", timeout=10)
-        scheduler = running.scheduler
-        assert scheduler is not None and scheduler._apscheduler.running
+        [scheduler] = running.background
+        assert scheduler._apscheduler.running
         assert scheduler.tick_seconds == 1
         add_releases(kb, tmp_path, OMEGA)
         await fake_discord.wait_for("POST", f"/channels/{CHANNEL_ID}/messages", count=2, timeout=10)
     finally:
         await stop_bot(running, task)
-    assert running.scheduler is None and not scheduler._apscheduler.running
+    assert running.background == [] and not scheduler._apscheduler.running
     titles = [[f["name"] for f in m["embeds"][0]["fields"]] for m in posted(fake_discord)]
     assert titles == [["Zeta Labs"], ["Omega AI"]]
     add_releases(kb, tmp_path, {"name": "Late Model", "org": "Omega AI"})
@@ -503,6 +503,6 @@ async def test_without_inline_digests_the_bot_runs_no_scheduler(kb, fake_discord
     task = asyncio.create_task(running.start(TOKEN))
     try:
         await asyncio.wait_for(running.wait_until_ready(), 5)
-        assert running.scheduler is None
+        assert running.background == []
     finally:
         await stop_bot(running, task)

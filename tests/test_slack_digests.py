@@ -137,3 +137,29 @@ async def test_the_app_runs_the_digest_scheduler_and_stops_it(kb, fake, tmp_path
         with pytest.raises(asyncio.CancelledError):
             await task
     assert message["channel"] == "C0042" and "Meta Micro" in message["text"]
+
+
+async def test_the_app_runs_the_scheduled_sync_when_an_interval_is_set(kb, fake):
+    """``modelwire slack`` with MODELWIRE_SYNC_INTERVAL_MINUTES syncs at start (from a loopback server)."""
+    import asyncio
+    from pathlib import Path
+
+    from adapters.settings import SyncSettings
+    from knowledge.sync import read_state
+    from tests.fakes.httpfile import HttpFile
+
+    server = await HttpFile((Path(__file__).parent / "data" / "models.dev.json").read_bytes()).start()
+    bot = SlackBot(kb, settings_for(fake).model_copy(update={"port": 0}))
+    task = asyncio.create_task(bot.run(DigestSettings(scheduler="off"),
+                                       SyncSettings(url=server.url, interval_minutes=60)))
+    try:
+        for _ in range(100):
+            if read_state(kb.engine).get("etag"):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await server.stop()
+    assert read_state(kb.engine)["url"] == server.url and server.count == 1

@@ -30,7 +30,8 @@ from adapters import pictures
 from adapters.discord import convert, render
 from adapters.discord.settings import ConfigError, DiscordSettings, load_settings
 from adapters.health import serve_health
-from adapters.settings import DigestSettings, ServiceSettings, digest_scheduler, load
+from adapters.settings import (DigestSettings, ServiceSettings, SyncSettings, load, start_background,
+                               stop_background)
 from bot import charts
 from bot.cadence import DAYS
 from bot.subscribe_args import MODALITIES, complete_zone
@@ -95,16 +96,17 @@ class DiscordBot(discord.Client):
     """One knowledge base answering Discord questions."""
 
     def __init__(self, kb: KnowledgeBase, settings: DiscordSettings, digests: DigestSettings | None = None,
-                 **options):
-        """``digests`` runs the digest scheduler in this process; ``options`` go to discord.Client."""
+                 sync: SyncSettings | None = None, **options):
+        """``digests`` and ``sync`` run the digest scheduler and the scheduled sync in this process (when
+        their settings ask for them); ``options`` go to discord.Client."""
         if settings.shard_count is not None:
             options.setdefault("shard_id", settings.shard_id)
             options.setdefault("shard_count", settings.shard_count)
         super().__init__(intents=intents(), allowed_mentions=NONE, **options)
         self.kb = kb
         self.settings = settings
-        self.digests = digests
-        self.scheduler = None
+        self.digests, self.sync = digests, sync
+        self.background: list = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-answer")
         self._charts = pictures.executor()
         self.tree = app_commands.CommandTree(self)
@@ -112,9 +114,8 @@ class DiscordBot(discord.Client):
         self._register()
 
     async def close(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.stop()
-            self.scheduler = None
+        jobs, self.background = self.background, []
+        await stop_background(jobs)
         await super().close()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._charts.shutdown(wait=False, cancel_futures=True)
@@ -142,10 +143,9 @@ class DiscordBot(discord.Client):
             await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
-        if self.digests is not None:
-            from adapters.discord.publish import DiscordPublisher
+        from adapters.discord.publish import DiscordPublisher
 
-            self.scheduler = digest_scheduler(self.kb, {"discord": DiscordPublisher(self)}, self.digests)
+        self.background = start_background(self.kb, {"discord": DiscordPublisher(self)}, self.digests, self.sync)
 
     async def complete_zone(self, current: str) -> list[app_commands.Choice[str]]:
         """Time zone choices for /subscribe."""
@@ -360,12 +360,13 @@ def discord_command(ctx: click.Context) -> None:
     from bot.cli import open_kb, start_logging
 
     try:
-        settings, digests, service = load_settings(), load(DigestSettings), load(ServiceSettings)
+        settings, service = load_settings(), load(ServiceSettings)
+        digests, sync = load(DigestSettings), load(SyncSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     start_logging()
     use_urls(settings.api_url, settings.gateway_url)
-    bot = DiscordBot(open_kb(ctx), settings, digests)
+    bot = DiscordBot(open_kb(ctx), settings, digests, sync)
     try:
         asyncio.run(serve(bot, service.health_port))
     except KeyboardInterrupt:

@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import pictures
 from adapters.slack import convert, render
-from adapters.settings import DigestSettings, digest_scheduler, load
+from adapters.settings import DigestSettings, SyncSettings, load, start_background, stop_background
 from adapters.slack.settings import ConfigError, SlackSettings, load_settings
 from bot import charts
 from bot.dedupe import first_sighting, forget_old, release
@@ -237,14 +237,14 @@ class SlackBot:
 
         return {"slack": SlackPublisher(self.settings.bot_token, self.settings.api_url)}
 
-    async def run(self, digests: DigestSettings | None = None) -> None:
-        """Serve until cancelled, in the configured mode, with the digest scheduler when ``digests`` says so."""
-        scheduler = digest_scheduler(self.kb, self.publishers(), digests) if digests else None
+    async def run(self, digests: DigestSettings | None = None, sync: SyncSettings | None = None) -> None:
+        """Serve until cancelled, in the configured mode, with the digest scheduler and the scheduled
+        sync when their settings ask for them."""
+        jobs = start_background(self.kb, self.publishers(), digests, sync)
         try:
             await self._serve()
         finally:
-            if scheduler is not None:
-                await scheduler.close()
+            await stop_background(jobs)
 
     async def _serve(self) -> None:
         if self.settings.mode == "socket":
@@ -270,12 +270,12 @@ def slack(ctx: click.Context) -> None:
     from bot.cli import open_kb, start_logging
 
     try:
-        settings, digests = load_settings(), load(DigestSettings)
+        settings, digests, sync = load_settings(), load(DigestSettings), load(SyncSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     start_logging()
     bot = SlackBot(open_kb(ctx), settings)
     try:
-        asyncio.run(bot.run(digests))
+        asyncio.run(bot.run(digests, sync))
     except KeyboardInterrupt:
         pass
