@@ -65,18 +65,20 @@ def handle(question: Question, kb: KnowledgeBase, now: dt.datetime | None = None
         return _list(question, kb)
     if (question.args.get("text") or "preview").strip().lower() == "preview":
         return preview(question, kb)
-    return _usage(text, "digest takes one word: digest preview.")
+    return _usage(text, "digest takes one word: preview.", "Unknown digest command", "digest preview")
 
 
-def _usage(text: str, problem: str) -> Answer:
-    return Answer(text, "usage", False, "Can't subscribe like that", f"{problem}\nUsage: {USAGE}")
+def _usage(text: str, problem: str, title: str = "Can't subscribe like that", usage: str = USAGE) -> Answer:
+    return Answer(text, "usage", False, title, f"{problem}\nUsage: {usage}")
 
 
 def request_from(args: dict) -> Request:
     """A Request from typed words (``args["text"]``) or from structured slash-command options."""
     if "text" in args:
         return parse_words(args["text"] or "")
-    req = Request(cadence=args.get("cadence") or "daily", at=args.get("time"), day=args.get("day"),
+    # A day with no cadence means weekly, as in typed words ("subscribe friday 17:00"); else daily.
+    cadence = args.get("cadence") or ("weekly" if args.get("day") else "daily")
+    req = Request(cadence=cadence, at=args.get("time"), day=args.get("day"),
                   zone=args.get("tz"), orgs=list(args.get("orgs") or []),
                   open_weights=bool(args.get("open_weights")), modality=args.get("input"),
                   updates=bool(args.get("updates")))

@@ -398,3 +398,15 @@ async def test_build_digest_groups_by_organization_and_numbers_sources_in_readin
     assert digest.sources[1].url == "https://example.invalid/a"
     empty = build_digest([], "New releases")
     assert (empty.found, empty.title, empty.fields) == (False, "New releases: nothing new", [])
+
+
+async def test_digest_takes_only_preview(kb):
+    reply = ask(kb, "digest", slack_origin(), "send now")
+    assert (reply.intent, reply.title) == ("usage", "Unknown digest command")
+    assert reply.text == "digest takes one word: preview.\nUsage: digest preview"
+
+
+async def test_options_with_a_day_and_no_cadence_mean_weekly(kb):
+    reply = handle(Question(text="/subscribe", command="subscribe", args={"day": "friday", "time": "17:00"},
+                            origin=slack_origin()), kb, START)
+    assert reply.found and "weekly Friday 17:00 (UTC)" in reply.text

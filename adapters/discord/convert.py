@@ -76,9 +76,7 @@ def _digest_question(name: str, options: dict, origin: Origin) -> Question:
     shown = " ".join(f"{k}:{v}" for k, v in options.items() if v not in (None, "", False))
     text = f"/{name} {shown}".strip()
     if name == "subscribe":
-        # A day with no cadence means weekly, as in typed words ("subscribe friday 17:00"); else daily.
-        cadence = options.get("cadence") or ("weekly" if options.get("day") else "daily")
-        args = {"cadence": cadence, "time": options.get("time"), "day": options.get("day"),
+        args = {"cadence": options.get("cadence"), "time": options.get("time"), "day": options.get("day"),
                 "tz": options.get("tz"), "orgs": split_models(options.get("orgs") or ""),
                 "open_weights": bool(options.get("open_weights")), "input": options.get("input"),
                 "updates": bool(options.get("updates"))}
