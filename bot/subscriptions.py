@@ -95,8 +95,14 @@ def _subscribe(question: Question, kb: KnowledgeBase, now: dt.datetime) -> Answe
     platform, workspace, channel = channel_of(question.origin)
     with Session(kb.engine) as session:
         for sub in _channel_subs(session, question.origin):
-            if _same(sub, spec):
+            if _same(sub, spec) and sub.active:
                 return _confirm(question.text, sub, kb, "Already subscribed", "This channel already has")
+            if _same(sub, spec):  # disabled when the channel was gone: on again, from now on
+                sub.active, sub.disabled_reason = True, None
+                sub.last_release_id, sub.last_update_id = kb.latest_release_id(), kb.latest_update_id()
+                schedule_next(sub, now)
+                session.commit()
+                return _confirm(question.text, sub, kb, "Subscribed again", "This channel again gets")
         sub = Subscription(platform=platform, workspace=workspace, channel=channel, cadence=spec.cadence.kind,
                            at_time=spec.cadence.at.strftime("%H:%M") if spec.cadence.at else None,
                            weekday=spec.cadence.weekday, timezone=spec.zone, org_ids=list(spec.org_ids) or None,
@@ -127,7 +133,7 @@ def schedule_next(sub: Subscription, after: dt.datetime) -> None:
 
 
 def _same(sub: Subscription, spec: Spec) -> bool:
-    return (sub.active and cadence_of(sub) == spec.cadence and sub.timezone == spec.zone
+    return (cadence_of(sub) == spec.cadence and sub.timezone == spec.zone
             and tuple(sub.org_ids or ()) == spec.org_ids and sub.open_weights_only == spec.open_weights
             and sub.modality == spec.modality and sub.include_updates == spec.updates)
 

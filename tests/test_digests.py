@@ -241,6 +241,15 @@ async def test_a_gone_channel_disables_its_subscription_and_others_carry_on(kb, 
     assert len(fake.calls_to("chat.postMessage")) == 3  # the disabled channel was not tried again
     listing = ask(kb, "subscriptions", slack_origin("C_GONE"))
     assert "disabled" in listing.table.rows[0][2]
+    # The bot is invited back and someone subscribes again: the same subscription is on, from now on.
+    del fake.gone["C_GONE"]
+    again = subscribe(kb, "instant", slack_origin("C_GONE"), clock())
+    assert again.title == "Subscribed again"
+    assert (await sched.tick()).sent == 0  # no backlog of what was missed while it was off
+    add_releases(kb, tmp_path, {"name": "Comeback", "org": "Omega AI"})
+    assert (await sched.tick()).sent == 2
+    assert "Comeback" in posted(fake, "C_GONE")[-1]["text"]
+    assert len(ask(kb, "subscriptions", slack_origin("C_GONE")).table.rows) == 1
     sched.stop()
 
 
