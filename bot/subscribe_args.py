@@ -151,6 +151,8 @@ def _orgs(names: list[str], index: AliasIndex) -> tuple[tuple[int, ...], tuple[s
     ids, shown = [], []
     for name in names:
         res = index.resolve(name, ["org"])
+        if res.status == "fuzzy":  # a filter is written once and acts for months: ask, never guess
+            raise Usage(f"I don't know the organization '{name}'. Did you mean {index.name(res.ref)}?")
         if not res.found:
             closest = res.suggestions or index.suggest(name, ["org"])
             hint = f" Did you mean {', '.join(closest[:3])}?" if closest else ""

@@ -68,7 +68,9 @@ def test_words_become_a_request():
     ("weekly Mnday 09:00", "Did you mean Monday?"),
     ("daily 09:00 tz Europe/Berln", "Did you mean Europe/Berlin?"),
     ("daily 09:00 tz Mars/Olympus", "is not a time zone I know"),
-    ("org OpenAl, Metaa Labz", "I don't know the organization 'Metaa Labz'"),
+    ("org Metaa Labz", "I don't know the organization 'Metaa Labz'"),
+    ("org OpenAl", "I don't know the organization 'OpenAl'. Did you mean OpenAI?"),
+    ("org Zeta", "I don't know the organization 'Zeta'. Did you mean Meta?"),
     ("instant tz", "tz needs a zone"),
     ("hourly", "I don't understand 'hourly'"),
     ("instant input smell", "is not an input modality"),
@@ -98,6 +100,7 @@ def test_zones_resolve_by_name_or_city_and_complete():
     assert resolve_zone("europe/berlin") == "Europe/Berlin"
     assert resolve_zone("New York") == "America/New_York"
     assert resolve_zone("UTC") == "UTC"
+    assert resolve_zone("asia/tokyo") == "Asia/Tokyo"
     assert complete_zone("Europe/Be")[:2] == ["Europe/Berlin", "Europe/Belgrade"] or \
         "Europe/Berlin" in complete_zone("Europe/Be")
     assert len(complete_zone("a")) == 25
