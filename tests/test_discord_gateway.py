@@ -16,6 +16,7 @@ from adapters.discord import render
 from adapters.discord.app import DiscordBot, serve
 from bot.cli import cli
 from adapters.discord.settings import DiscordSettings
+from tests.polling import eventually, free_port, healthz
 from tests.fakes.discord import APP_ID, BOT_ID, BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERSON, TOKEN, \
     FakeDiscord
 
@@ -356,35 +357,24 @@ async def test_the_bots_own_and_other_bots_messages_are_ignored(bot, fake_discor
 
 
 async def test_healthz_says_ok_once_the_gateway_session_is_ready(kb, fake_discord, urls):
-    import socket
-
-    import aiohttp
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     settings = DiscordSettings(token=TOKEN, guild_id=GUILD_ID, api_url=fake_discord.api_url,
                                gateway_url=fake_discord.gateway_url)
     bot = DiscordBot(kb, settings, guild_ready_timeout=0.05)
     task = asyncio.create_task(serve(bot, health_port=port))
-    statuses = []
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        statuses.append((response.status, await response.json()))
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
+        answer = await eventually(lambda: _ready(port), timeout=5, interval=0.05)
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-    assert statuses[-1] == (200, {"ok": True})
+    assert answer == (200, {"ok": True})
     assert bot.is_closed()
+
+
+async def _ready(port: int):
+    answer = await healthz(port)
+    return answer if answer and answer[0] == 200 else None
 
 
 async def test_a_sharded_process_identifies_as_its_shard(kb, fake_discord, urls):

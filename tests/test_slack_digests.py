@@ -16,6 +16,7 @@ from adapters.slack.app import SlackBot
 from adapters.settings import DigestSettings
 from knowledge.schema import Subscription
 from tests.digest_support import add_releases
+from tests.polling import eventually
 from tests.slack_support import RunningApp, settings_for
 
 pytestmark = pytest.mark.asyncio
@@ -153,10 +154,7 @@ async def test_the_app_runs_the_scheduled_sync_when_an_interval_is_set(kb, fake)
     task = asyncio.create_task(bot.run(DigestSettings(scheduler="off"),
                                        SyncSettings(url=server.url, interval_minutes=60)))
     try:
-        for _ in range(100):
-            if read_state(kb.engine).get("etag"):
-                break
-            await asyncio.sleep(0.1)
+        await eventually(lambda: read_state(kb.engine).get("etag"))
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

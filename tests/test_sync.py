@@ -19,10 +19,11 @@ from adapters.slack.publish import SlackPublisher
 from bot.scheduler import DigestScheduler
 from knowledge.importers.fetch import FetchError
 from knowledge.importers.modelsdev import ModelsDevError
-from knowledge.schema import Meta, Model, ModelUpdate, Release, Score
+from knowledge.schema import Model, ModelUpdate, Release, Score
 from knowledge.sync import read_state, sync_models_dev
 from tests.digest_support import Clock, slack_origin, subscribe
 from tests.fakes.httpfile import HttpFile
+from tests.polling import eventually, free_port, healthz
 
 pytestmark = pytest.mark.asyncio
 FIXTURE = Path(__file__).parent / "data" / "models.dev.json"
@@ -191,10 +192,7 @@ async def test_the_scheduled_sync_runs_at_start_and_logs_failures(kb, server, ca
     job = ScheduledSync(kb, server.url, minutes=60)
     job.start()
     try:
-        for _ in range(100):
-            if job.last_result is not None:
-                break
-            await asyncio.sleep(0.1)
+        await eventually(lambda: job.last_result)
     finally:
         job.stop()
     assert job.last_result.status == "synced" and count(kb.engine, Model) > 30
@@ -236,31 +234,22 @@ async def test_the_scheduler_process_syncs_and_posts_the_digest(db_url, server, 
 
 async def test_the_scheduler_serves_healthz(tmp_path):
     """``modelwire scheduler`` with MODELWIRE_HEALTH_PORT answers GET /healthz with its last tick."""
-    import socket
-
-    import aiohttp
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "MODELWIRE_"))}
     env |= {"MODELWIRE_HEALTH_PORT": str(port), "MODELWIRE_DIGEST_TICK_SECONDS": "1"}
     process = await asyncio.create_subprocess_exec(str(MODELWIRE), "--db", f"sqlite:///{tmp_path / 'kb.db'}",
                                                    "scheduler", env=env, stdout=asyncio.subprocess.PIPE,
                                                    stderr=asyncio.subprocess.STDOUT)
-    body = None
+
+    async def ticked():
+        answer = await healthz(port)
+        return answer if answer and answer[1].get("last_tick") else None
+
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(150):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        body = await response.json()
-                        if body.get("last_tick"):
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
+        answer = await eventually(ticked, timeout=15)
     finally:
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.communicate(), 30)
-    assert body is not None and body["ok"] is True and body["last_tick"]
+    assert answer is not None
+    status, body = answer
+    assert status == 200 and body["ok"] is True and body["last_tick"]
