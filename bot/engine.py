@@ -19,8 +19,13 @@ STRONG_FACT = 4
 """A fact this well matched (two shared words, or a word and a name) beats the other readings."""
 
 
-def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None) -> Answer:
-    """Answer a platform-neutral question from the knowledge base."""
+def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
+           context: dict | None = None) -> Answer:
+    """Answer a platform-neutral question from the knowledge base.
+
+    ``context`` is the previous answer's ``Answer.context`` in the same conversation: a question that
+    names nothing new continues it ("and GPT-5.4?").
+    """
     text = " ".join(question.text.split())[:MAX_QUESTION]
     kb.refresh()
     if question.command in subscriptions.COMMANDS:

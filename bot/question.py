@@ -31,6 +31,8 @@ class Question:
     command: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     origin: Origin = field(default_factory=Origin)
+    conversation: str | None = None
+    """The conversation this question belongs to (see ``bot.conversation``); None answers it on its own."""
 
 
 @dataclass
@@ -69,12 +71,16 @@ class Answer:
     """For each suggestion, the question to ask if the person picks it (e.g. for a button)."""
     chart: Chart | None = None
     """A picture of the numbers (comparisons and leaderboards), for adapters that can show images."""
+    context: dict[str, Any] | None = None
+    """What this answer was about (models, benchmarks, organizations, what was asked), for a follow-up
+    question in the same conversation; None when it sets no context. JSON-serialisable."""
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape of an answer; ``text`` is the complete plain-text rendering."""
         from bot.plaintext import render
 
         data = asdict(self)
+        del data["context"]
         data["body"] = self.text
         data["text"] = render(self)
         data["fields"] = [{"name": n, "value": v} for n, v in self.fields]
