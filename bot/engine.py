@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import subscriptions, vocabulary as V
+from bot import families, focus, followup, subscriptions, vocabulary as V
+from bot.answers.fields import fields_answer
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
 from bot.answers.facts import fact_answer
 from bot.answers.help import cannot_answer, help_answer, not_known, unknown_names
@@ -24,7 +25,7 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
     """Answer a platform-neutral question from the knowledge base.
 
     ``context`` is the previous answer's ``Answer.context`` in the same conversation: a question that
-    names nothing new continues it ("and GPT-5.4?").
+    names less than it needs continues it ("and GPT-5.4?").
     """
     text = " ".join(question.text.split())[:MAX_QUESTION]
     kb.refresh()
@@ -34,7 +35,14 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
         return _command(question, kb, text)
     if not text:
         return help_answer(kb, text)
-    return _free_text(kb, text, parse(text, kb.index(), today))
+    today = today or dt.date.today()
+    part, others = focus.question_in(text, lambda t: parse(t, kb.index(), today), kb.index())
+    parsed = followup.continue_from(part, context, kb.index())
+    result = _free_text(kb, text, parsed)
+    if others and result.found:
+        result.text += "\n" + focus.also_asked(others)
+    result.context = followup.context_of(parsed, result)
+    return result
 
 
 def _command(question: Question, kb: KnowledgeBase, text: str) -> Answer:
@@ -78,12 +86,27 @@ def _unresolved(text: str, missing) -> Answer:
 
 
 def _free_text(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
-    named = p.models or p.benchmarks or p.orgs
     if p.problems:
         return unknown_names(text, p.problems)
+    settled = families.resolve(kb, text, p)
+    if settled:
+        return settled
+    return _with_notes(_route(kb, text, p), p)
+
+
+def _with_notes(result: Answer, p: Parsed) -> Answer:
+    if p.notes and result.found:
+        result.text = " ".join(p.notes) + "\n" + result.text
+    return result
+
+
+def _route(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
+    named = p.models or p.benchmarks or p.orgs
     if p.has(V.HELP_WORDS) and not named:
         return help_answer(kb, text)
     if len(p.models) >= 2:
+        if p.fields and not p.benchmarks:
+            return fields_answer(kb, text, p.models, p.fields)
         return compare_answer(kb, text, p.models, p.benchmarks, asked_which=p.has(V.COMPARE_WORDS))
     if p.models:
         return _about_model(kb, text, p)
@@ -115,6 +138,8 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         return score_answer(kb, text, model, p.benchmarks)
     if p.fields:
         return model_fact_answer(kb, text, model, p)
+    if p.unknown_words and p.has(V.SCORE_WORDS):
+        return unknown_names(text, p.unknown_words)
     found = fact_answer(kb, text, p, [model]) if p.content_words else None
     if found:
         return found

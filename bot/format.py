@@ -64,3 +64,25 @@ class Citations:
             self.refs.append(SourceRef(source.label, source.url, day(when) or None))
             self._order[source.id] = len(self.refs)
         return f"[{self._order[source.id]}]"
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """"1 model", "2 models", "1 release record"."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+_LETTER_VOWEL_SOUND = frozenset("AEFHILMNORSX")
+
+
+def a_an(phrase: str) -> str:
+    """The phrase with "a" or "an" before it, by how its first word sounds ("an ARC-AGI-2 score", "an HLE score")."""
+    first = phrase.split(" ", 1)[0].split("-", 1)[0]
+    if not first:
+        return f"a {phrase}"
+    if first.isupper() and len(first) <= 4 and first.isalpha():
+        vowel = first[0] in _LETTER_VOWEL_SOUND
+    elif first[0].isdigit():
+        vowel = first.startswith(("8", "11", "18"))
+    else:
+        vowel = first[0].lower() in "aeiou"
+    return f"{'an' if vowel else 'a'} {phrase}"

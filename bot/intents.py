@@ -1,6 +1,6 @@
 """What a free-text question asks: its names, the words around them, numbers and dates.
 
-``parse`` does no database work beyond the alias index; ``decide`` picks the intent from it.
+``parse`` does no database work beyond the alias index; ``bot.engine`` picks the answer from it.
 """
 
 from __future__ import annotations
@@ -34,12 +34,18 @@ class Parsed:
     models: list[Ref] = field(default_factory=list)
     benchmarks: list[Ref] = field(default_factory=list)
     orgs: list[Ref] = field(default_factory=list)
+    families: list[Mention] = field(default_factory=list)
+    """Short forms several models share ("Gemini"): their members are in ``refs``."""
+    short_forms: dict[Ref, str] = field(default_factory=dict)
+    """Entities named by a part of their name, with the part as typed ("CharXiv")."""
     problems: list[Mention] = field(default_factory=list)
     unknown_words: list[Mention] = field(default_factory=list)
     count: int | None = None
     since: dt.date | None = None
     until: dt.date | None = None
     fields: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Sentences the answer opens with (how a family or a short form was read)."""
 
     def has(self, vocabulary: frozenset[str]) -> bool:
         """Whether any word of the question (names excluded) is in ``vocabulary``."""
@@ -53,10 +59,10 @@ class Parsed:
 
 def parse(text: str, index: AliasIndex, today: dt.date | None = None) -> Parsed:
     """Split a question into names (resolved or not), other words, a count and a date range."""
-    mentions = index.find_mentions(text, V.QUESTION_WORDS)
+    mentions = index.find_mentions(text, V.QUESTION_WORDS, V.PHRASES)
     tokens = tokenize(text)
     covered = [(m.start, m.end) for m in mentions if m.status != "unknown" or m.namey]
-    words = [_spell(t.norm) for t in tokens if not any(s <= t.start < e for s, e in covered)]
+    words = [_spell(t.norm) for t in tokens if t.latin and not any(s <= t.start < e for s, e in covered)]
     parsed = Parsed(text, words)
     for mention in mentions:
         _place(parsed, mention)
@@ -77,9 +83,14 @@ def _place(parsed: Parsed, mention: Mention) -> None:
     if mention.status == "unknown":
         (parsed.problems if mention.namey else parsed.unknown_words).append(mention)
         return
+    if mention.status == "family":
+        parsed.families.append(mention)
+        return
     if not mention.resolved:
         parsed.problems.append(mention)
         return
+    if mention.status == "short":
+        parsed.short_forms[mention.refs[0]] = mention.text
     for kind, bucket in (("model", parsed.models), ("benchmark", parsed.benchmarks), ("org", parsed.orgs)):
         ref = mention.ref_of(kind)
         if ref is not None:

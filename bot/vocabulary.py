@@ -66,10 +66,12 @@ FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
                      "license", "licence", "licensed", "proprietary"),
     "modalities": ("modality", "modalities", "multimodal", "input", "inputs", "output", "outputs",
                    "accept", "accepts", "image", "images", "voice", "audio", "video", "speech", "vision"),
-    "context_window": ("context", "context window", "context length", "window", "how long", "token limit"),
+    "context_window": ("context", "context window", "context length", "window", "token limit", "how many tokens",
+                       "ctx"),
     "max_output_tokens": ("max output", "maximum output", "output tokens", "output limit", "max tokens"),
     "knowledge_cutoff": ("cutoff", "cut off", "knowledge cutoff", "training data"),
-    "pricing": ("price", "prices", "pricing", "cost", "costs", "expensive", "cheap", "per token"),
+    "pricing": ("price", "prices", "pricing", "cost", "costs", "expensive", "cheap", "cheaper", "cheapest",
+                "pricier", "priciest", "per token"),
     "modes": ("mode", "modes"),
     "aliases": ("alias", "aliases", "codename", "codenames", "aka", "also known", "internal name",
                 "api id", "called", "known as", "other names"),
@@ -77,6 +79,10 @@ FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
     "status": ("status", "available", "availability", "access"),
 }
 """Phrases that ask for one field of a model card, matched on normalised words."""
+
+PHRASES = frozenset(tuple(phrase.split()) for phrases in FIELD_KEYWORDS.values() for phrase in phrases
+                    if " " in phrase)
+"""Multi-word question phrases: never part of a name ("Gemini 2.5 Pro max output")."""
 
 TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "business": ("business", "money", "invest", "investment", "stake", "pay", "paid", "spend", "spent",
@@ -95,7 +101,8 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
 }
 """Question words that point at a fact topic, used to rank free-text facts."""
 
-QUESTION_WORDS = Lexicon([*(_FUNCTION_WORDS + _QUESTION_WORDS).split(), *(w for ws in TOPIC_WORDS.values() for w in ws)])
+QUESTION_WORDS = Lexicon([*(_FUNCTION_WORDS + _QUESTION_WORDS).split(), *(w for ws in TOPIC_WORDS.values() for w in ws),
+                          *(w for phrases in FIELD_KEYWORDS.values() for p in phrases for w in p.split())])
 """Question words, with one-edit spelling correction for words of five letters or more."""
 
 COMPARE_WORDS = frozenset("compare compared comparing comparison vs versus v against better worse beat beats "
@@ -106,3 +113,11 @@ RELEASE_WORDS = frozenset("release releases released launch launches launched an
                           "announcement ship shipped new newest latest recent recently".split())
 HELP_WORDS = frozenset("help commands command usage examples".split())
 WORSE_WORDS = frozenset("worse weaker worst lowest weakest behind".split())
+FOLLOWUP_OPENERS = frozenset({"and", "also", "now", "then", "same", "plus", "ok", "okay", "what about",
+                              "how about", "and what", "and how", "and on", "and for"})
+"""How a question that continues the last one begins ("and GPT-5.4?", "what about ARC-AGI-2?")."""
+FOLLOWUP_POINTERS = frozenset("there it its they them their those these too both".split())
+"""Words that point back at what was just discussed ("how did Muse Spark do there?")."""
+SCORE_WORDS = frozenset("score scores scored scoring result results perform performs performed performance "
+                        "get got gets".split())
+"""Words that ask for a benchmark figure: an unknown name beside them is the benchmark asked for."""

@@ -31,11 +31,16 @@ from typing import Iterable
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from knowledge.shortforms import ShortForms
+from knowledge.words import is_common, is_latin
+
 Ref = tuple[str, int]
 """An entity: its kind ("org", "model" or "benchmark") and its id."""
 
-_TOKEN = re.compile(r"[^\W\d_]+|\d+")
-_BOUNDARY = re.compile(r"[,;:?!()\[\]{}\"“”/|—–]|\.\s")
+_LATIN_LETTERS = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff"
+_TOKEN = re.compile(rf"[{_LATIN_LETTERS}]+|\d+|\+|[^\W\d_{_LATIN_LETTERS}]+")
+_BOUNDARY = re.compile(r"[,;:?!\[\]{}\"“”/|—–，。？！、；：]|\.\s")
+_JOINERS = re.compile(r"[-._]*")
 _APOSTROPHES = ("'", "’")
 _MAX_COMBOS = 64
 _MAX_POSTINGS = 400
@@ -50,32 +55,50 @@ def _fold(word: str) -> str:
 
 @dataclass(frozen=True)
 class Token:
-    """A word or number of running text, with its place and whether punctuation precedes it."""
+    """A word or number of running text, with its place and how it touches the token before it.
+
+    ``boundary_before``: punctuation such as a comma separates it from the token before.
+    ``joined``: nothing but "-", "." or "_" separates them ("GPT-5.4", "v9", "70b", "R+").
+    ``upper``: written in capitals ("HLE"), a hint that a short word is an acronym.
+    """
 
     norm: str
     start: int
     end: int
     boundary_before: bool
+    joined: bool = False
+    upper: bool = False
+
+    @property
+    def latin(self) -> bool:
+        """Whether the token is in the scripts names are written in (Latin letters, digits)."""
+        return is_latin(self.norm)
 
 
 def tokenize(text: str) -> list[Token]:
     """Split text into normalised words and numbers, remembering clause boundaries such as commas.
 
-    Letters and digits are separate tokens ("gpt5" is "gpt", "5"); a possessive "'s" is dropped.
+    Letters and digits are separate tokens ("gpt5" is "gpt", "5"), and so are Latin and other scripts
+    ("Spark的" is "spark", "的"); a possessive "'s" is dropped; a "+" written onto a name is the word
+    "plus" ("Command R+" is "command r plus"), anywhere else it is ignored.
     """
     tokens: list[Token] = []
     last_end = 0
     for match in _TOKEN.finditer(text):
         word = match.group()
-        if word in ("s", "S") and tokens and match.start() == last_end + 1 \
-                and text[last_end] in _APOSTROPHES:
+        gap = text[last_end : match.start()]
+        if word in ("s", "S") and tokens and len(gap) == 1 and gap in _APOSTROPHES:
             continue
-        boundary = bool(tokens) and bool(_BOUNDARY.search(text[last_end : match.start()]))
-        tokens.append(Token(_fold(word), match.start(), match.end(), boundary))
+        if word == "+":
+            if not tokens or gap or not tokens[-1].latin:
+                continue
+            word = "plus"
+        boundary = bool(tokens) and bool(_BOUNDARY.search(gap))
+        norm = _fold(word)
+        joined = bool(tokens) and _JOINERS.fullmatch(gap) is not None and tokens[-1].latin and is_latin(norm)
+        tokens.append(Token(norm, match.start(), match.end(), boundary, joined, len(word) > 1 and word.isupper()))
         last_end = match.end()
     return tokens
-
-
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """The matching key of a name: lower-case words and numbers joined by single spaces."""
@@ -149,9 +172,11 @@ class Resolution:
 class Mention:
     """A name found in running text.
 
-    ``status`` is "exact" or "fuzzy" (``refs`` holds the entities reached: one per kind, normally),
-    "ambiguous" (several entities share the name), "extended" (a known name followed by more
-    name-like words, so the longer name is unknown) or "unknown" (name-like words that match nothing).
+    ``status`` is "exact", "fuzzy" or "short" (a part of one name; ``refs`` holds the entities
+    reached: one per kind, normally), "family" (a part several names of one kind share: ``refs`` are
+    the members), "ambiguous" (several entities share the name), "extended" (a known name followed
+    by more name-like words, so the longer name is unknown) or "unknown" (name-like words that match
+    nothing).
     """
 
     text: str
@@ -164,7 +189,8 @@ class Mention:
 
     @property
     def resolved(self) -> bool:
-        return self.status in ("exact", "fuzzy")
+        """Whether the mention names one entity per kind: exactly, through a corrected typo, or a short form."""
+        return self.status in ("exact", "fuzzy", "short")
 
     def ref_of(self, kind: str) -> Ref | None:
         """The entity of that kind this mention resolved to, if exactly one."""
@@ -326,34 +352,61 @@ class AliasIndex:
                     out.append(name)
         return out[:limit]
 
-    def find_mentions(self, text: str, words: Lexicon) -> list[Mention]:
-        """Names in running text, leftmost-longest; ``words`` are the question's own words."""
+    @cached_property
+    def short_forms(self) -> ShortForms:
+        """Parts of names, acronyms and families (see ``knowledge.shortforms``)."""
+        return ShortForms(self.exact)
+
+    def find_mentions(self, text: str, words: Lexicon, phrases: frozenset[tuple[str, ...]] = frozenset()
+                      ) -> list[Mention]:
+        """Names in running text, leftmost-longest.
+
+        ``words`` are the question's own words and ``phrases`` its multi-word phrases ("max output"):
+        neither is ever part of a name. A name ends at the first word that does not look like part
+        of a name of its kind (see ``_continues``).
+        """
         toks = tokenize(text)
-        readings = [self._readings(t.norm, words) for t in toks]
+        scan = _Scan(text, toks, [self._readings(t.norm, words) for t in toks], words, phrases)
         mentions: list[Mention] = []
         leftover: list[int] = []
         i = 0
         while i < len(toks):
-            hit = self._longest(toks, readings, i)
-            if hit is None:
+            found = self._mention_at(scan, i) if toks[i].latin else None
+            if found is None:
                 leftover.append(i)
                 i += 1
                 continue
-            length, refs, cost = hit
-            end = i + length
-            kinds = {kind for kind, _ in refs}
-            while end < len(toks) and self._continues_name(toks[end], words, kinds) \
-                    and self._longest(toks, readings, end) is None:
-                end += 1
-            mentions.append(self._mention(text, toks, i, i + length, end, refs, cost))
-            i = end
-        mentions.extend(self._unknown_runs(text, toks, leftover, words))
+            mention, i = found
+            mentions.append(mention)
+        mentions.extend(self._unknown_runs(scan, leftover))
         return sorted(mentions, key=lambda m: m.start)
+
+    def _mention_at(self, scan: "_Scan", i: int) -> tuple[Mention, int] | None:
+        """The name starting at token ``i`` and the token after it, or None."""
+        hit = self._longest(scan.toks, scan.readings, i)
+        if hit is None and not self._starts_name(scan, i):
+            return None
+        length, refs, cost = hit or (0, set(), 0)
+        kinds = {kind for kind, _ in refs} or _KINDS
+        end = self._name_end(scan, i + length, kinds) if hit else self._name_end(scan, i + 1, kinds)
+        if hit and end == i + length:
+            return self._mention(scan, i, end, refs, cost), end
+        for j in range(end, i + length, -1):
+            typed = [t.norm for t in scan.toks[i:j]]
+            found, clean = self.short_forms.find(typed, scan.toks[i].upper)
+            if found:
+                tail = self._name_end(scan, j, {kind for kind, _ in found})
+                if tail > j:
+                    return self._extended(scan, i, tail, found), tail
+                return self._short(scan, i, j, found, clean), j
+        if hit:
+            return self._extended(scan, i, end, refs), end
+        return None
 
     def _longest(self, toks, readings, i) -> tuple[int, set[Ref], int] | None:
         limit = min(self.max_tokens, len(toks) - i)
         for j in range(i + 1, i + limit):
-            if toks[j].boundary_before:
+            if toks[j].boundary_before or not toks[j].latin:
                 limit = j - i
                 break
         for length in range(limit, 0, -1):
@@ -362,58 +415,126 @@ class AliasIndex:
                 return length, refs, cost
         return None
 
-    def _continues_name(self, tok: Token, words: Lexicon, kinds: set[str]) -> bool:
-        """Whether a word after a found name may belong to a longer, unknown name of the same kind.
+    def _starts_name(self, scan: "_Scan", i: int) -> bool:
+        """Whether a token nothing matched may begin a name: a word that is no question word."""
+        norm = scan.toks[i].norm
+        return norm not in scan.words and not scan.starts_phrase(i) and not scan.words.near(norm, min_length=5)
 
-        Numbers and unknown words may; a word of other names only if names of this kind use it.
+    def _name_end(self, scan: "_Scan", j: int, kinds: set[str]) -> int:
+        """The first token from ``j`` on that does not continue a name of one of ``kinds``."""
+        while j < len(scan.toks) and self._continues(scan, j, kinds):
+            j += 1
+        return j
+
+    def _continues(self, scan: "_Scan", j: int, kinds: set[str]) -> bool:
+        """Whether token ``j`` belongs to the name before it, judged by what names look like.
+
+        Numbers, tokens written onto the name ("-mini", "4o", "R+") and version tokens ("v2") do; a
+        question word or phrase does not; a word other names use continues a name of the kinds
+        that use it (model names often begin with their maker's name); any other word continues it
+        unless it is an ordinary word of everyday writing.
         """
-        if tok.boundary_before or tok.norm in words:
+        tok = scan.toks[j]
+        if tok.boundary_before or not tok.latin:
             return False
-        if tok.norm.isdigit():
+        if tok.norm.isdigit() or tok.joined or scan.version_letter(j):
             return True
+        if tok.norm in scan.words or scan.starts_phrase(j):
+            return False
         if tok.norm in self.vocab:
-            return bool(self.word_kinds.get(tok.norm, set()) & kinds)
-        return not words.near(tok.norm, min_length=5)
+            name_kinds = kinds | {"model"} if "org" in kinds else kinds
+            return bool(self.word_kinds.get(tok.norm, set()) & name_kinds)
+        return not is_common(tok.norm) and not scan.words.near(tok.norm, min_length=5)
 
-    def _mention(self, text, toks, i, matched_end, end, refs, cost) -> Mention:
-        span = text[toks[i].start : toks[end - 1].end]
-        names = sorted(self.names[r] for r in refs)
-        if end > matched_end:
-            return Mention(span, toks[i].start, toks[end - 1].end, "extended", sorted(refs),
-                           self._extended_suggestions(span, names))
+    def _mention(self, scan: "_Scan", i: int, end: int, refs: set[Ref], cost: int) -> Mention:
+        span, start, stop = scan.span(i, end)
         kinds = [r[0] for r in refs]
         if len(set(kinds)) < len(kinds):
-            return Mention(span, toks[i].start, toks[end - 1].end, "ambiguous", sorted(refs), names)
-        status = "exact" if cost == 0 else "fuzzy"
-        return Mention(span, toks[i].start, toks[end - 1].end, status, sorted(refs))
+            names = sorted(self.names[r] for r in refs)
+            return Mention(span, start, stop, "ambiguous", sorted(refs), names)
+        return Mention(span, start, stop, "exact" if cost == 0 else "fuzzy", sorted(refs))
 
-    def _extended_suggestions(self, span: str, names: list[str]) -> list[str]:
-        out = list(names)
+    def _short(self, scan: "_Scan", i: int, end: int, refs: set[Ref], clean: bool) -> Mention:
+        span, start, stop = scan.span(i, end)
+        if clean:
+            return Mention(span, start, stop, "short", sorted(refs))
+        kinds = {kind for kind, _ in refs}
+        ordered = sorted(refs, key=lambda r: self.names[r])
+        status = "family" if len(kinds) == 1 else "ambiguous"
+        return Mention(span, start, stop, status, ordered, [self.names[r] for r in ordered])
+
+    def _extended(self, scan: "_Scan", i: int, end: int, refs: set[Ref]) -> Mention:
+        span, start, stop = scan.span(i, end)
+        out = sorted(self.names[r] for r in refs)[:3]
         for name in self.suggest(span, limit=3):
             if name not in out:
                 out.append(name)
-        return out[:3]
+        return Mention(span, start, stop, "extended", sorted(refs), out[:3])
 
-    def _unknown_runs(self, text, toks, leftover, words: Lexicon) -> list[Mention]:
+    def _unknown_runs(self, scan: "_Scan", leftover: list[int]) -> list[Mention]:
+        """Runs of leftover tokens that look like names; ``namey`` when one has a digit or is a misspelt name word."""
         runs: list[list[int]] = []
         for i in leftover:
-            tok = toks[i]
-            if tok.norm in words or (not tok.norm.isdigit() and words.near(tok.norm, min_length=5)):
+            if not self._maybe_name(scan, i):
                 continue
+            tok = scan.toks[i]
             if runs and runs[-1][-1] == i - 1 and not tok.boundary_before:
                 runs[-1].append(i)
             else:
                 runs.append([i])
         mentions = []
         for run in runs:
-            norms = [toks[i].norm for i in run]
-            if all(n.isdigit() for n in norms):
+            norms = [scan.toks[i].norm for i in run]
+            if all(n.isdigit() for n in norms) or not any(self._odd(n) for n in norms):
                 continue
-            span = text[toks[run[0]].start : toks[run[-1]].end]
-            namey = any(n.isdigit() or n in self.vocab or self.vocab.near(n) for n in norms)
-            mentions.append(Mention(span, toks[run[0]].start, toks[run[-1]].end, "unknown", [],
-                                    self.suggest(span), namey))
+            span, start, stop = scan.span(run[0], run[-1] + 1)
+            namey = any(n.isdigit() or (n not in self.vocab and self.vocab.near(n)) for n in norms) \
+                or (len(norms) > 1 and any(n in self.vocab for n in norms))
+            mentions.append(Mention(span, start, stop, "unknown", [], self.suggest(span), namey))
         return mentions
+
+    def _maybe_name(self, scan: "_Scan", i: int) -> bool:
+        tok = scan.toks[i]
+        if scan.version_letter(i):
+            return True
+        if not tok.latin or tok.norm in scan.words:
+            return False
+        return tok.norm.isdigit() or not scan.words.near(tok.norm, min_length=5)
+
+    def _odd(self, norm: str) -> bool:
+        """A word ordinary text does not use: a number, a coined word, a misspelling."""
+        return norm.isdigit() or not is_common(norm)
+
+
+_KINDS = frozenset({"org", "model", "benchmark"})
+
+
+@dataclass
+class _Scan:
+    """The tokens of one text being searched for names, with the question's own words."""
+
+    text: str
+    toks: list[Token]
+    readings: list
+    words: Lexicon
+    phrases: frozenset[tuple[str, ...]]
+
+    def span(self, i: int, end: int) -> tuple[str, int, int]:
+        start, stop = self.toks[i].start, self.toks[end - 1].end
+        return self.text[start:stop], start, stop
+
+    def starts_phrase(self, j: int) -> bool:
+        """Whether a multi-word question phrase ("max output") starts at token ``j``."""
+        for phrase in self.phrases:
+            if tuple(t.norm for t in self.toks[j : j + len(phrase)]) == phrase:
+                return True
+        return False
+
+    def version_letter(self, j: int) -> bool:
+        """A single letter with a number written onto it: "v2", "M9", "K2"."""
+        nxt = j + 1
+        return len(self.toks[j].norm) == 1 and nxt < len(self.toks) and self.toks[nxt].joined \
+            and self.toks[nxt].norm.isdigit()
 
 
 def _without_first_word(key: str) -> str | None:

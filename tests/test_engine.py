@@ -54,7 +54,7 @@ CASES = [
     ("What did GPT-5.4 score on Terminal-Bench Hard?", "unknown", False, ["Terminal-Bench Hard"], ["44", "47.25"]),
     ("What did Grok score on GPQA?", "unknown", False, ["Grok"], ["%"]),
     ("Muse Spark on MMLU", "unknown", False, ["MMLU"], ["89.5"]),
-    ("muse spark healthbench", "unknown", False, ["'healthbench'", "HealthBench Hard"], ["42.8"]),
+    ("muse spark healthbench", "score", True, ["HealthBench Hard", "42.8%"], []),
     # comparisons
     ("Muse Spark vs GPT-5.4", "compare", True, ["GPQA Diamond", "89.5%", "92.8%", "ARC-AGI-2", "Contemplating"], []),
     ("compare gpt5.4, claude-opus-4-6 and muse spark on healthbench hard", "compare", True,

@@ -191,10 +191,11 @@ def mentions(index, text):
     ("What did GPT-5.4 nano score?", [("GPT-5.4 nano", "extended", ["GPT-5.4"])]),
     ("GPT-5.4 turbo on GPQA", [("GPT-5.4 turbo", "extended", ["GPT-5.4"]), ("GPQA", "exact", ["GPQA Diamond"])]),
     ("Muse Spark 2 on GPQA", [("Muse Spark 2", "extended", ["Muse Spark"]), ("GPQA", "exact", ["GPQA Diamond"])]),
-    ("what did GPT-5.9 score on GPQA", [("GPT-5.9", "unknown", []), ("GPQA", "exact", ["GPQA Diamond"])]),
+    ("what did GPT-5.9 score on GPQA",
+     [("GPT-5.9", "extended", ["GPT-5.4", "GPT-5.4 mini", "GPT-5.4 Pro", "GPT-4o"]), ("GPQA", "exact", ["GPQA Diamond"])]),
     ("Grok 4 vs Muse Spark", [("Grok 4", "unknown", []), ("Muse Spark", "exact", ["Muse Spark"])]),
     ("Meta's models", [("Meta", "exact", ["Meta"])]),
-    ("muse spark healthbench", [("muse spark", "exact", ["Muse Spark"]), ("healthbench", "unknown", [])]),
+    ("muse spark healthbench", [("muse spark", "exact", ["Muse Spark"]), ("healthbench", "family", ["HealthBench Hard"])]),
     ("Is Muse Spark, or GPT-5.4, better?", [("Muse Spark", "exact", ["Muse Spark"]),
                                             ("GPT-5.4", "exact", ["GPT-5.4"])]),
 ])

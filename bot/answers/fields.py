@@ -1,0 +1,71 @@
+"""Model-card fields side by side: "context window of the Gemini models", "which is cheaper?"."""
+
+from __future__ import annotations
+
+from bot import format as fmt
+from bot.answers.cards import ASKED_FIELDS, FIELD_LABELS, model_fields
+from bot.question import Answer, Table
+from knowledge.matching import Ref
+from knowledge.store import KnowledgeBase
+
+_LARGER_IS_NOTED = {"context_window": "the largest context window", "max_output_tokens": "the largest output limit"}
+
+
+def fields_answer(kb: KnowledgeBase, question: str, models: list[Ref], asked: list[str]) -> Answer:
+    """The asked fields of several models in one table, with who leads on sizes and prices."""
+    wanted = list(dict.fromkeys(f for a in asked for f in ASKED_FIELDS[a]))
+    cites = fmt.Citations()
+    names = [kb.index().name(m) for m in models]
+    values = {m: model_fields(kb, m[1]) for m in models}
+    rows = []
+    for ref, name in zip(models, names):
+        marker = cites.cite(kb.source(kb.model(ref[1]).source_id)) if any(values[ref][f] for f in wanted) else ""
+        rows.append([name, *[values[ref][f] or "—" for f in wanted], marker])
+    known = [m for m in models if any(values[m][f] for f in wanted)]
+    labels = [FIELD_LABELS[f] for f in wanted]
+    what = fmt.join_names([label.lower() for label in labels])
+    title = f"{what.capitalize()}: {' vs '.join(names)}"
+    if not known:
+        return Answer(question, "fields", False, title,
+                      f"The knowledge base does not hold the {what} of {fmt.join_names(names)}.")
+    lines = [line for f in wanted if (line := _leader(kb, models, f))]
+    missing = [kb.index().name(m) for m in models if m not in known]
+    if missing:
+        lines.append(f"It does not hold the {what} of {fmt.join_names(missing)}.")
+    if not lines:
+        lines.append(f"The {what} of {fmt.join_names([kb.index().name(m) for m in known])}.")
+    table = Table(["Model", *labels, "Source"], rows, [False] + [f in _LARGER_IS_NOTED for f in wanted] + [False])
+    return Answer(question, "fields", True, title, " ".join(lines), table, sources=cites.refs)
+
+
+def _leader(kb: KnowledgeBase, models: list[Ref], field: str) -> str | None:
+    """Who is largest (sizes) or cheapest (prices) among the models that have the figure."""
+    index = kb.index()
+    if field in _LARGER_IS_NOTED:
+        sized = [(getattr(kb.model(m[1]), field), index.name(m)) for m in models]
+        sized = [(v, n) for v, n in sized if v]
+        if len(sized) < 2:
+            return None
+        value, name = max(sized)
+        return f"{name} has {_LARGER_IS_NOTED[field]}: {fmt.tokens(value)}."
+    if field == "pricing":
+        return _cheapest(kb, models)
+    return None
+
+
+def _cheapest(kb: KnowledgeBase, models: list[Ref]) -> str | None:
+    index = kb.index()
+    parts = []
+    for key, label in (("input_per_mtok", "input"), ("output_per_mtok", "output")):
+        priced = [(kb.model(m[1]).pricing or {}).get(key) for m in models]
+        priced = [(p, index.name(m)) for p, m in zip(priced, models) if p is not None]
+        if len(priced) >= 2:
+            price, name = min(priced)
+            parts.append((name, label, price))
+    if not parts:
+        return None
+    if len(parts) == 2 and parts[0][0] == parts[1][0]:
+        return (f"{parts[0][0]} is the cheapest: ${fmt.number(parts[0][2])} input and "
+                f"${fmt.number(parts[1][2])} output per million tokens.")
+    return " ".join(f"{name} is the cheapest for {label} tokens: ${fmt.number(price)} per million."
+                    for name, label, price in parts)

@@ -1,0 +1,106 @@
+"""Families: a short form several models or benchmarks share ("Gemini", "SWE-bench") stands for the
+members that hold what was asked; asked for nothing in particular, it lists them and asks which one.
+"""
+
+from __future__ import annotations
+
+from bot import format as fmt
+from bot.answers.cards import ASKED_FIELDS, model_fields
+from bot.intents import Parsed
+from bot.question import Answer, Table
+from knowledge.matching import Mention, Ref
+from knowledge.store import KnowledgeBase
+
+MAX_MEMBERS = 8
+"""At most this many members stand in for a family in one answer (those with the newest figures first)."""
+
+
+def resolve(kb: KnowledgeBase, question: str, parsed: Parsed) -> Answer | None:
+    """Put each family's members that hold the asked figure into ``parsed``; an answer when none does,
+    or when nothing in particular was asked of a family."""
+    for family in parsed.families:
+        kind = family.refs[0][0]
+        members = _members_with_scores(kb, family, parsed) if kind == "model" else _benchmarks(kb, family, parsed)
+        if members is None:
+            return None if kind != "model" else _which_one(kb, question, family)
+        if not members:
+            return _none_holds(kb, question, family, parsed)
+        target = parsed.models if kind == "model" else parsed.benchmarks
+        for ref in members[:MAX_MEMBERS]:
+            if ref not in target:
+                target.append(ref)
+        parsed.notes.append(_note(kb, family, members, parsed))
+    return None
+
+
+def _members_with_scores(kb: KnowledgeBase, family: Mention, parsed: Parsed) -> list[Ref] | None:
+    """Members holding what is asked: a score on an asked benchmark, an asked field; None if nothing is asked."""
+    members = _newest_first(kb, family.refs)
+    if parsed.benchmarks:
+        wanted = {b[1] for b in parsed.benchmarks}
+        scored = {s.model_id for s in kb.scores([m[1] for m in members], wanted)}
+        return [m for m in members if m[1] in scored]
+    if parsed.fields:
+        wanted = [f for asked in parsed.fields for f in ASKED_FIELDS[asked]]
+        return [m for m in members if any(model_fields(kb, m[1])[f] for f in wanted)]
+    if parsed.models:
+        others = {b for m in parsed.models for b in kb.benchmark_ids_scored(m[1])}
+        return [m for m in members if others & set(kb.benchmark_ids_scored(m[1]))]
+    return None
+
+
+def _benchmarks(kb: KnowledgeBase, family: Mention, parsed: Parsed) -> list[Ref] | None:
+    """Benchmarks of the family the asked models have scores on (all of them when no model is asked)."""
+    if not parsed.models:
+        return None
+    scored = {s.benchmark_id for s in kb.scores([m[1] for m in parsed.models], [r[1] for r in family.refs])}
+    return [r for r in family.refs if r[1] in scored]
+
+
+def _newest_first(kb: KnowledgeBase, refs: list[Ref]) -> list[Ref]:
+    models = {r: kb.model(r[1]) for r in refs if r[0] == "model"}
+    return sorted(models, key=lambda r: (models[r].released or "", models[r].name), reverse=True)
+
+
+def _note(kb: KnowledgeBase, family: Mention, members: list[Ref], parsed: Parsed) -> str:
+    index = kb.index()
+    names = [index.name(m) for m in members[:MAX_MEMBERS]]
+    what = _what_is_asked(kb, parsed, family.refs[0][0])
+    if len(members) == 1:
+        return f"The only {family.text} with {what} in the knowledge base is {names[0]}."
+    more = f" (the newest {MAX_MEMBERS} of {len(members)})" if len(members) > MAX_MEMBERS else ""
+    return f"“{family.text}” is a family here: {len(members)} have {what}{more}: {fmt.join_names(names)}."
+
+
+def _what_is_asked(kb: KnowledgeBase, parsed: Parsed, kind: str) -> str:
+    index = kb.index()
+    if kind == "model" and parsed.benchmarks:
+        return fmt.a_an(f"{fmt.join_names([index.name(b) for b in parsed.benchmarks])} score")
+    if kind == "model" and parsed.fields:
+        return "that figure"
+    return "a score for " + fmt.join_names([index.name(m) for m in parsed.models])
+
+
+def _none_holds(kb: KnowledgeBase, question: str, family: Mention, parsed: Parsed) -> Answer:
+    what = _what_is_asked(kb, parsed, family.refs[0][0])
+    names = [kb.index().name(r) for r in family.refs]
+    text = (f"No {family.text} in the knowledge base has {what}. It holds {fmt.count(len(names), 'such name')}: "
+            f"{fmt.join_names(names[:10])}{'…' if len(names) > 10 else ''}.")
+    return Answer(question, "unknown", False, f"{family.text}: not known", text, suggestions=names[:3],
+                  followups=[question.replace(family.text, n, 1) for n in names[:3]])
+
+
+def _which_one(kb: KnowledgeBase, question: str, family: Mention) -> Answer:
+    """A family asked about as a whole: its members, and "which one?"."""
+    members = _newest_first(kb, family.refs)
+    rows = []
+    for ref in members:
+        model = kb.model(ref[1])
+        rows.append([model.name, kb.org(model.org_id).name, model.released or "—"])
+    names = [r[0] for r in rows]
+    text = (f"“{family.text}” could be any of {len(names)} models in the knowledge base. Which one? "
+            f"Newest first: {fmt.join_names(names[:5])}{', …' if len(names) > 5 else ''}.")
+    return Answer(question, "unknown", False, f"Which {family.text}?", text,
+                  Table(["Model", "Made by", "Released"], rows), suggestions=names[:3],
+                  followups=[question.replace(family.text, n, 1) if family.text in question else n
+                             for n in names[:3]])

@@ -1,0 +1,97 @@
+"""Follow-up questions: a question that names less than it needs continues the conversation's last one.
+
+"and GPT-5.4?" after a score keeps the benchmark, "and on ARC-AGI-2?" after a comparison keeps the
+models, "which is cheaper?" asks the last models for their prices. A question that names what it
+needs, or that has nothing to take from the last one, is answered on its own. The context is
+plain data (ids and words), kept by ``bot.conversation`` per conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import vocabulary as V
+from bot.intents import Parsed
+from bot.question import Answer
+from knowledge.matching import AliasIndex, Ref
+
+_KEPT_INTENTS = frozenset({"score", "compare", "leaderboard", "model", "model_fact", "benchmark", "fact", "org",
+                           "fields"})
+
+
+def context_of(parsed: Parsed, answer: Answer) -> dict[str, Any] | None:
+    """What a follow-up may take from this answer: the entities it was about and what was asked."""
+    if answer.intent not in _KEPT_INTENTS:
+        return None
+    return {
+        "intent": answer.intent,
+        "models": [ref[1] for ref in parsed.models],
+        "benchmarks": [ref[1] for ref in parsed.benchmarks],
+        "orgs": [ref[1] for ref in parsed.orgs],
+        "fields": list(parsed.fields),
+        "count": parsed.count,
+    }
+
+
+def continue_from(parsed: Parsed, context: dict[str, Any] | None, index: AliasIndex) -> Parsed:
+    """The question with what it leaves out taken from the last one, when it reads as a follow-up."""
+    if not context or parsed.problems or parsed.families or not _reads_as_followup(parsed):
+        return parsed
+    last = _Last(context, index)
+    if parsed.orgs:
+        return parsed
+    if parsed.models and not parsed.benchmarks and not parsed.fields:
+        parsed.benchmarks = last.benchmarks
+        if not last.benchmarks:
+            parsed.fields = last.fields
+    elif parsed.benchmarks and not parsed.models:
+        if last.intent != "leaderboard" and not parsed.has(V.LEADERBOARD_WORDS):
+            parsed.models = last.models
+        elif parsed.count is None:
+            parsed.count = last.count
+    elif not parsed.models and not parsed.benchmarks:
+        _nothing_named(parsed, last)
+    return parsed
+
+
+def _nothing_named(parsed: Parsed, last: "_Last") -> None:
+    if parsed.has(V.LEADERBOARD_WORDS) and last.benchmarks:
+        parsed.benchmarks = last.benchmarks
+        return
+    parsed.models = last.models
+    if not parsed.fields:
+        parsed.benchmarks = last.benchmarks
+        parsed.fields = [] if last.benchmarks else last.fields
+
+
+def _reads_as_followup(parsed: Parsed) -> bool:
+    """A follow-up begins like one ("and", "what about"), points back ("there", "it"), or is a few words."""
+    words = parsed.words
+    if not words:
+        return False
+    if words[0] in V.FOLLOWUP_OPENERS or " ".join(words[:2]) in V.FOLLOWUP_OPENERS:
+        return True
+    if any(w in V.FOLLOWUP_POINTERS for w in words):
+        return True
+    named = bool(parsed.models or parsed.benchmarks)
+    if not named:
+        return bool(parsed.fields) or parsed.has(V.COMPARE_WORDS) or parsed.has(V.LEADERBOARD_WORDS)
+    return len(words) <= 3 and not parsed.fields
+
+
+class _Last:
+    """The last question's entities, dropping any the knowledge base no longer has."""
+
+    def __init__(self, context: dict[str, Any], index: AliasIndex):
+        self.intent = context.get("intent")
+        self.models = _refs("model", context.get("models"), index)
+        self.benchmarks = _refs("benchmark", context.get("benchmarks"), index)
+        self.fields = [f for f in context.get("fields") or [] if isinstance(f, str) and f in V.FIELD_KEYWORDS]
+        count = context.get("count")
+        self.count = count if isinstance(count, int) and not isinstance(count, bool) else None
+
+
+def _refs(kind: str, ids: Any, index: AliasIndex) -> list[Ref]:
+    if not isinstance(ids, list):
+        return []
+    return [(kind, i) for i in ids if isinstance(i, int) and (kind, i) in index.names]
