@@ -197,6 +197,18 @@ class SeenEvent(Base):
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
 
 
+class Conversation(Base):
+    """The context of a chat conversation's last answer, for its follow-up questions (see ``bot.conversation``).
+
+    ``context`` is JSON text (the answer's ``context``); ``updated_at`` (naive UTC) ages it out.
+    """
+
+    __tablename__ = "conversations"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    context: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
+
+
 class ModelUpdate(Base):
     """A change to a known model seen by a data sync: a new score, a context or price change, a
     deprecation. ``detail`` says it in words; digests that opt into updates show it."""

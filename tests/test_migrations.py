@@ -47,3 +47,18 @@ def test_subscriptions_made_before_updates_existed_survive_the_upgrade(db_url):
         row = conn.execute(text("SELECT include_updates, last_update_id, last_release_id FROM subscriptions")).one()
     assert (bool(row[0]), row[1], row[2]) == (False, 0, 7)
     engine.dispose()
+
+
+def test_conversations_table_comes_with_0005_and_goes_with_its_downgrade(db_url):
+    engine = make_engine(db_url)
+    migrate(engine)
+    with engine.connect() as conn:
+        found = inspect(conn)
+        assert {c["name"] for c in found.get_columns("conversations")} == {"key", "context", "updated_at"}
+        assert found.get_pk_constraint("conversations")["constrained_columns"] == ["key"]
+        assert [i["column_names"] for i in found.get_indexes("conversations")] == [["updated_at"]]
+    downgrade(engine, "0004")
+    with engine.connect() as conn:
+        assert "conversations" not in inspect(conn).get_table_names()
+        assert "seen_events" in inspect(conn).get_table_names()
+    engine.dispose()

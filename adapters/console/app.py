@@ -2,30 +2,36 @@
 
 Like every adapter it only converts: a line of text becomes a Question, an Answer becomes text
 (``render``) or a JSON line (``Answer.to_dict``).
+
+Follow-up questions: each ``modelwire chat`` session is one conversation ("console:chat:<uuid>"), so
+"and GPT-5.4?" continues the question before it. ``modelwire ask`` answers each question on its own
+unless ``--conversation ID`` names a conversation ("console:ask:<ID>"), which then lasts across
+invocations and, with ``-``, across input lines (for ``bot.conversation.TTL`` after its last answer).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 
 import click
 
 from adapters.console.render import render
 from bot.cli import open_kb
-from bot.engine import answer
+from bot.conversation import answer_in_conversation
 from bot.question import Origin, Question
 
 ORIGIN = Origin(platform="console")
+MAX_CONVERSATION = 200
 
 
-def _ask(kb, text: str):
-    return answer(Question(text=text, origin=ORIGIN), kb)
+def _ask(kb, text: str, conversation: str | None = None):
+    return answer_in_conversation(Question(text=text, origin=ORIGIN, conversation=conversation), kb)
 
 
-def _emit_json(kb, text: str, result=None) -> None:
-    result = result or _ask(kb, text)
+def _emit_json(text: str, result) -> None:
     sys.stdout.write(json.dumps(result.to_dict() | {"question": text}, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
@@ -44,29 +50,44 @@ def _write_chart(result, path: Path) -> None:
     click.echo(f"Chart written to {path}", err=True)
 
 
+def ask_key(conversation: str | None) -> str | None:
+    """The conversation key of ``ask --conversation ID`` (None without it); a blank or very long ID is
+    a usage error."""
+    if conversation is None:
+        return None
+    if not conversation.strip() or len(conversation) > MAX_CONVERSATION:
+        raise click.UsageError(f"--conversation needs an ID of 1 to {MAX_CONVERSATION} characters.")
+    return f"console:ask:{conversation}"
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (one per line with -).")
 @click.option("--chart", "chart_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the answer's chart (comparisons, leaderboards) to FILE as a PNG.")
+@click.option("--conversation", metavar="ID", help="Continue the conversation ID: a follow-up question "
+              "(\"and GPT-5.4?\") builds on ID's last answer (across runs, and across lines with -).")
 @click.argument("question", nargs=-1, required=True)
 @click.pass_context
-def ask(ctx: click.Context, as_json: bool, chart_path: Path | None, question: tuple[str, ...]) -> None:
+def ask(ctx: click.Context, as_json: bool, chart_path: Path | None, conversation: str | None,
+        question: tuple[str, ...]) -> None:
     """Answer QUESTION; with "-" read one question per line from standard input."""
     text = " ".join(question)
     if text == "-" and chart_path is not None:
         raise click.UsageError("--chart writes the chart of one question; it cannot be used with '-'.")
+    key = ask_key(conversation)
     kb = open_kb(ctx)
     if text == "-":
         for line in sys.stdin:
             line = line.rstrip("\n")
+            result = _ask(kb, line, key)
             if as_json:
-                _emit_json(kb, line)
+                _emit_json(line, result)
             else:
-                click.echo(render(_ask(kb, line)) + "\n")
+                click.echo(render(result) + "\n")
         return
-    result = _ask(kb, text)
+    result = _ask(kb, text, key)
     if as_json:
-        _emit_json(kb, text, result)
+        _emit_json(text, result)
     else:
         click.echo(render(result))
     if chart_path is not None:
@@ -76,13 +97,16 @@ def ask(ctx: click.Context, as_json: bool, chart_path: Path | None, question: tu
 @click.command()
 @click.pass_context
 def chat(ctx: click.Context) -> None:
-    """An interactive prompt: ask question after question; 'quit', 'exit' or Ctrl-D ends it."""
+    """An interactive prompt: ask question after question, follow-ups included ("and GPT-5.4?");
+    'quit', 'exit' or Ctrl-D ends it."""
     try:
         import readline  # noqa: F401 - line editing and history for input()
     except ImportError:
         pass
     kb = open_kb(ctx)
-    click.echo("modelwire — ask about AI models, benchmarks and releases. 'help' for examples, 'quit' to leave.")
+    key = f"console:chat:{uuid.uuid4()}"
+    click.echo("modelwire — ask about AI models, benchmarks and releases; follow up on an answer "
+               "(\"and GPT-5.4?\"). 'help' for examples, 'quit' to leave.")
     while True:
         try:
             line = input("modelwire> ").strip()
@@ -92,4 +116,4 @@ def chat(ctx: click.Context) -> None:
         if line.lower() in ("quit", "exit", "q"):
             return
         if line:
-            click.echo(render(_ask(kb, line)) + "\n")
+            click.echo(render(_ask(kb, line, key)) + "\n")

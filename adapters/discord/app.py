@@ -35,7 +35,7 @@ from adapters.settings import (DigestSettings, ServiceSettings, SyncSettings, lo
 from bot import charts
 from bot.cadence import DAYS
 from bot.subscribe_args import MODALITIES, complete_zone
-from bot.engine import answer
+from bot.conversation import answer_in_conversation
 from bot.question import Answer, Origin, Question
 from knowledge.store import KnowledgeBase
 
@@ -121,8 +121,10 @@ class DiscordBot(discord.Client):
         self._charts.shutdown(wait=False, cancel_futures=True)
 
     async def ask(self, question: Question) -> Answer:
-        """Answer off the event loop (database and matching are blocking work)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, answer, question, self.kb)
+        """Answer off the event loop (database and matching are blocking work), in the question's
+        conversation (see ``convert`` for which messages share one)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, answer_in_conversation, question,
+                                                                self.kb)
 
     async def complete(self, current: str, kind: str, multi: bool = False) -> list[app_commands.Choice[str]]:
         """At most 25 autocomplete choices from the core's matcher."""

@@ -1,9 +1,20 @@
-"""Discord payloads -> platform-neutral Questions. Pure functions, no I/O."""
+"""Discord payloads -> platform-neutral Questions. Pure functions, no I/O.
+
+Conversations (follow-up questions such as "and GPT-5.4?", see ``bot.conversation``) are per person
+and channel, "discord:GUILD:CHANNEL:user:USER" ("discord:-:CHANNEL:user:USER" in a direct message):
+the bot answers with a reply, not in a thread, so a person's next mention in that channel continues
+their conversation, and a reply to one of its answers too (Discord makes a reply a mention of the
+replied-to author unless the person turns that off; without the Message Content intent the bot gets
+no text of other messages). A Discord thread is a channel of its own, so it has its own
+conversations. Slash commands and "did you mean" buttons continue the same conversation.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
+from bot.conversation import key_for
 from bot.question import Origin, Question
 
 ASK_PREFIX = "modelwire:ask:"
@@ -36,8 +47,8 @@ def origin_of(guild: int | None, channel: int | None, thread: int | None, user: 
 
 
 def question_from_message(content: str, bot_id: int | None, origin: Origin) -> Question:
-    """A mention of the bot or a direct message as a free-text Question."""
-    return Question(text=clean_text(content, bot_id), origin=origin)
+    """A mention of the bot or a direct message as a free-text Question in the author's conversation."""
+    return Question(text=clean_text(content, bot_id), origin=origin, conversation=key_for(origin))
 
 
 def split_models(models: str) -> list[str]:
@@ -46,7 +57,12 @@ def split_models(models: str) -> list[str]:
 
 
 def question_from_command(name: str, options: dict, origin: Origin) -> Question:
-    """An application command (/ask, /compare, /top, /model, /help) and its options as a Question."""
+    """An application command (/ask, /compare, /top, /model, /help) and its options as a Question in
+    the person's conversation in that channel."""
+    return dataclasses.replace(_command_question(name, options, origin), conversation=key_for(origin))
+
+
+def _command_question(name: str, options: dict, origin: Origin) -> Question:
     if name == "ask":
         return Question(text=str(options.get("question") or ""), origin=origin)
     if name == "compare":
@@ -104,7 +120,9 @@ def ask_custom_id(index: int, question: str, fallback: str | None = None) -> str
 def question_from_custom_id(custom_id: str, origin: Origin) -> Question | None:
     """A "did you mean" button press as the followup Question; None for any other component."""
     match = _ASK.match(custom_id or "")
-    return Question(text=match.group("question"), origin=origin) if match else None
+    if not match:
+        return None
+    return Question(text=match.group("question"), origin=origin, conversation=key_for(origin))
 
 
 def complete_choices(names: list[str], current: str, multi: bool = False, limit: int = 25) -> list[tuple[str, str]]:

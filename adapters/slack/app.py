@@ -29,7 +29,7 @@ from adapters.settings import DigestSettings, SyncSettings, load, start_backgrou
 from adapters.slack.settings import ConfigError, SlackSettings, load_settings
 from bot import charts
 from bot.dedupe import first_sighting, forget_old, release
-from bot.engine import answer
+from bot.conversation import answer_in_conversation
 from bot.question import Answer, Question
 from knowledge.store import KnowledgeBase
 
@@ -72,9 +72,10 @@ class SlackBot:
         self._register()
 
     async def ask(self, question: Question) -> Answer:
-        """Answer off the event loop (database and matching are blocking work)."""
+        """Answer off the event loop (database and matching are blocking work), in the question's
+        conversation (see ``convert`` for which messages share one)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, answer, question, self.kb)
+        return await loop.run_in_executor(self._executor, answer_in_conversation, question, self.kb)
 
     async def _seen(self, body: dict) -> bool:
         """True when this event id was handled before (a Slack retry, or another replica's delivery).

@@ -1,10 +1,21 @@
-"""Slack payloads -> platform-neutral Questions. Pure functions, no I/O."""
+"""Slack payloads -> platform-neutral Questions. Pure functions, no I/O.
+
+Conversations (follow-up questions such as "and GPT-5.4?", see ``bot.conversation``): the bot answers
+a mention or a direct message in a thread, and a Slack thread is named by the ts of its first message.
+So a message's conversation is its thread: ``thread_ts`` when it is in one, else its own ``ts`` -
+the thread its answer starts. A top-level mention and a later mention in the thread under it both map
+to "slack:TEAM:CHANNEL:thread:<ts of the mention>", and everyone in that thread shares it; another
+top-level mention starts a new conversation. Direct messages follow the same rule. A "did you mean"
+button continues the thread its message is in. A ``/modelwire`` command has no thread (its answer
+cannot be threaded on): its conversation is the person's in that channel, "slack:TEAM:CHANNEL:user:USER".
+"""
 
 from __future__ import annotations
 
 import html
 import re
 
+from bot.conversation import key_for
 from bot.question import Origin, Question
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -28,8 +39,8 @@ def origin_of(team: str | None, channel: str | None, thread: str | None, user: s
 def question_from_event(event: dict, team: str | None) -> Question:
     """An app_mention or direct-message event as a Question answered in the event's thread."""
     thread = event.get("thread_ts") or event.get("ts")
-    return Question(text=clean_text(event.get("text", "")),
-                    origin=origin_of(team, event.get("channel"), thread, event.get("user")))
+    origin = origin_of(team, event.get("channel"), thread, event.get("user"))
+    return Question(text=clean_text(event.get("text", "")), origin=origin, conversation=key_for(origin))
 
 
 def parse_command(text: str) -> tuple[str, dict]:
@@ -86,8 +97,8 @@ def question_from_command(body: dict, user: dict | None = None, managers: frozen
     if command in DIGEST_COMMANDS and (user or {}).get("tz"):
         args["default_tz"] = user["tz"]
     if command == "ask":
-        return Question(text=args["text"], origin=origin)
-    return Question(text=text, command=command, args=args, origin=origin)
+        return Question(text=args["text"], origin=origin, conversation=key_for(origin))
+    return Question(text=text, command=command, args=args, origin=origin, conversation=key_for(origin))
 
 
 def question_from_action(body: dict) -> Question:
@@ -99,4 +110,5 @@ def question_from_action(body: dict) -> Question:
     thread = message.get("thread_ts") or message.get("ts")
     team = (body.get("team") or {}).get("id")
     user = (body.get("user") or {}).get("id")
-    return Question(text=action.get("value", ""), origin=origin_of(team, channel, thread, user))
+    origin = origin_of(team, channel, thread, user)
+    return Question(text=action.get("value", ""), origin=origin, conversation=key_for(origin))
