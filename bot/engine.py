@@ -10,7 +10,7 @@ from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org
 from bot.answers.facts import fact_answer
 from bot.answers.help import cannot_answer, help_answer, not_known, unknown_names
 from bot.answers.releases import releases_answer
-from bot.answers.scores import compare_answer, leaderboard_answer, score_answer
+from bot.answers.scores import compare_answer, leaderboard_answer, score_answer, setting_words
 from bot.intents import Parsed, parse
 from bot.question import Answer, Question
 from knowledge.store import KnowledgeBase
@@ -135,7 +135,7 @@ def _asks_releases(p: Parsed) -> bool:
 def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     model = p.models[0]
     if p.benchmarks:
-        return score_answer(kb, text, model, p.benchmarks)
+        return score_answer(kb, text, model, p.benchmarks, setting_words(kb, model, p.words))
     if p.fields:
         return model_fact_answer(kb, text, model, p)
     if p.unknown_words and p.has(V.SCORE_WORDS):

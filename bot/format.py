@@ -24,6 +24,14 @@ def score(value: float, unit: str | None) -> str:
     return f"{number(value)} {unit}"
 
 
+def gap(a: float, b: float, unit: str | None) -> str:
+    """The distance between two scores: "3.3 percentage points", "12 Elo", "0.4"."""
+    diff = round(abs(a - b), 6)
+    if unit == "%":
+        return f"{number(diff)} percentage point{'' if diff == 1 else 's'}"
+    return score(diff, unit)
+
+
 def tokens(count: int) -> str:
     """A token count, e.g. "1,000,000 tokens"."""
     return f"{count:,} tokens"

@@ -92,10 +92,16 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
     unknown = [FIELD_LABELS[f].lower() for f in wanted if not values[f]]
     lines = [f"{m.name} — {label}: {value}. {marker}".rstrip() for label, value in known]
     if unknown:
-        lines.append(f"The knowledge base does not hold the {fmt.join_names(unknown)} of {m.name}.")
+        missing = f"The knowledge base does not hold the {fmt.join_names(unknown)} of {m.name}."
+        lines = lines + [missing] if known else [missing]
     facts = best_facts(kb, parsed, [model], minimum=3)
-    lines += fact_lines(facts, cites)
-    return Answer(question, "model_fact", bool(known or facts), m.name, "\n".join(lines), fields=known,
+    if facts and not known:
+        lines.append("Related: " + " ".join(fact_lines(facts, cites)))
+    else:
+        lines += fact_lines(facts, cites)
+    if not known and not facts:
+        cites = fmt.Citations()
+    return Answer(question, "model_fact", bool(known), m.name, "\n".join(lines), fields=known,
                   sources=cites.refs)
 
 

@@ -37,7 +37,7 @@ def releases_answer(kb: KnowledgeBase, question: str, orgs: list[Ref], since: dt
         model = index.name(("model", r.model_id)) if r.model_id else "—"
         org = index.name(("org", r.org_id)) if r.org_id else "—"
         rows.append([r.date.isoformat(), model, org, r.title, cites.cite(r.source, r.date)])
-    lines = [f"{len(releases)} release{'s' if len(releases) != 1 else ''}, newest first."]
+    lines = [f"{fmt.count(len(releases), 'release record')}, newest first."]
     latest = releases[0]
     if latest.summary:
         lines.append(f"Latest: {latest.title} ({latest.date.isoformat()}). {latest.summary}")

@@ -6,9 +6,12 @@ from collections import defaultdict
 
 from bot import format as fmt
 from bot.question import Answer, Chart, Table
-from knowledge.matching import Ref
+from knowledge.matching import Ref, normalize
 from knowledge.schema import Benchmark
 from knowledge.store import KnowledgeBase, ScoreInfo
+
+
+_GENERIC_SETTING_WORDS = frozenset({"mode", "modes", "setting", "settings", "with", "without", "no", "on", "off"})
 
 
 def _ordinal(n: int) -> str:
@@ -67,11 +70,31 @@ def _chart(kind: str, title: str, columns: list[tuple[Benchmark, dict[str, Score
                  {name: n for name, n in notes.items() if any(n)})
 
 
-def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[Ref]) -> Answer:
-    """A model's scores on one or more benchmarks: every score, with setting, date and source."""
+def setting_words(kb: KnowledgeBase, model: Ref, words: list[str]) -> set[str]:
+    """The words of a question that name a setting or mode this model has figures or modes in ("fast")."""
+    known = {w for m in (kb.model(model[1]).modes or []) for w in m.lower().split()}
+    known |= {w for s in kb.scores([model[1]]) for w in normalize(s.setting).split()}
+    return {w for w in words if w in known and w.isalpha() and w not in _GENERIC_SETTING_WORDS}
+
+
+def _in_setting(score: ScoreInfo, asked: set[str]) -> bool:
+    """A score answers a question about a setting when it was measured in it, or its setting is not stated."""
+    return not asked or not score.setting or bool(asked & set(normalize(score.setting).split()))
+
+
+def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[Ref],
+                 asked_setting: set[str] | None = None) -> Answer:
+    """A model's scores on one or more benchmarks: every score, with setting, date and source.
+
+    With ``asked_setting`` (words such as "fast"), only scores measured in that setting answer; a
+    figure from another setting is never given as the answer, only named as existing.
+    """
     index = kb.index()
     m_name = index.name(model)
-    scores = kb.scores([model[1]], [b[1] for b in benchmarks])
+    every = kb.scores([model[1]], [b[1] for b in benchmarks])
+    scores = [s for s in every if _in_setting(s, asked_setting or set())]
+    if every and not scores:
+        return _not_in_setting(kb, question, m_name, every, asked_setting or set())
     by_bench: dict[int, list[ScoreInfo]] = defaultdict(list)
     for s in scores:
         by_bench[s.benchmark_id].append(s)
@@ -97,7 +120,8 @@ def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[
             where = f" in {s.setting}" if s.setting else ""
             marker = f" {cites.cite(s.source, s.date)}".rstrip()
             lines.append(f"{m_name} scored {fmt.score(s.value, bench.unit)} on {bench.name}{where}{marker}. "
-                         f"That is {_ordinal(place)} of {total} models with a {bench.name} score here.")
+                         f"That is {_ordinal(place)} of {fmt.count(total, 'model')} with "
+                         f"{fmt.a_an(bench.name + ' score')} here.")
         elif found:
             lines.append(f"{m_name} has {len(found)} scores on {bench.name}, told apart by setting and source.")
     if missing:
@@ -105,6 +129,19 @@ def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[
     table = Table(["Benchmark", "Score", "Setting", "Date", "Source"], rows, [False, True, False, False, False])
     title = f"{m_name} on {fmt.join_names([index.name(b) for b in benchmarks])}"
     return Answer(question, "score", True, title, " ".join(lines), table, sources=cites.refs)
+
+
+def _not_in_setting(kb: KnowledgeBase, question: str, m_name: str, scores: list[ScoreInfo],
+                    asked: set[str]) -> Answer:
+    benches = fmt.join_names(list(dict.fromkeys(kb.benchmark(s.benchmark_id).name for s in scores)))
+    settings = list(dict.fromkeys(s.setting for s in scores))
+    text = (f"The knowledge base has no {benches} score for {m_name} in {' '.join(sorted(asked))} "
+            f"{'mode' if 'mode' not in asked else ''}".rstrip() + ". "
+            f"Its {benches} {'figure is' if len(scores) == 1 else 'figures are'} for "
+            f"{fmt.join_names(settings)} only.")
+    asks = [f"{m_name} {benches} in {setting}" for setting in settings[:3]]
+    return Answer(question, "score", False, f"{m_name}: no score in that setting", text,
+                  suggestions=asks, followups=asks)
 
 
 def compare_answer(kb: KnowledgeBase, question: str, models: list[Ref], benchmarks: list[Ref],
@@ -164,7 +201,7 @@ def _compare_one(kb, question, models, bench_id, per_model, title, asked_which) 
         else:
             lines.append(f"{index.name(('model', lead_id))} leads on {bench.name} with "
                          f"{fmt.score(lead.value, bench.unit)}, ahead of {index.name(('model', ranked[1][0]))} "
-                         f"({fmt.score(runner.value, bench.unit)}).")
+                         f"({fmt.score(runner.value, bench.unit)}) by {fmt.gap(lead.value, runner.value, bench.unit)}.")
         settings = {s.setting for found in per_model.values() for s in found}
         if len(settings) > 1:
             lines.append("The settings differ, so the figures are not strictly like for like.")
@@ -248,7 +285,7 @@ def leaderboard_answer(kb: KnowledgeBase, question: str, benchmark: Ref, count: 
         lines = [f"{leader} {'has' if len(tied) == 1 else 'share'} the weakest {bench.name} score here: {value}."]
     else:
         verb = "leads" if len(tied) == 1 else "share the lead on"
-        lines = [f"{leader} {verb} {bench.name} with {value}, of {total} models with a score here."]
+        lines = [f"{leader} {verb} {bench.name} with {value}, of {fmt.count(total, 'model')} with a score here."]
     if not bench.higher_is_better:
         lines.append("Lower is better on this benchmark.")
     table = Table(["#", "Model", bench.name, "Setting", "Date", "Source"], rows,
