@@ -401,6 +401,11 @@ class AliasIndex:
                 return self._short(scan, i, j, found, clean), j
         if hit:
             return self._extended(scan, i, end, refs), end
+        span_toks = scan.toks[i:end]
+        if end - i > 1 and any(t.norm.isdigit() or t.norm == "plus" for t in span_toks) \
+                and any(t.norm.isalpha() and t.norm != "plus" for t in span_toks):
+            span, start, stop = scan.span(i, end)
+            return Mention(span, start, stop, "unknown", [], self.suggest(span)), end
         return None
 
     def _longest(self, toks, readings, i) -> tuple[int, set[Ref], int] | None:
@@ -416,9 +421,13 @@ class AliasIndex:
         return None
 
     def _starts_name(self, scan: "_Scan", i: int) -> bool:
-        """Whether a token nothing matched may begin a name: a word that is no question word."""
+        """Whether a token nothing matched may begin a name: a word that is no question word, or a
+        name word that the next token continues ("Command A+", where "command" is also a question word)."""
         norm = scan.toks[i].norm
-        return norm not in scan.words and not scan.starts_phrase(i) and not scan.words.near(norm, min_length=5)
+        if norm in scan.words or scan.starts_phrase(i):
+            return norm in self.vocab and i + 1 < len(scan.toks) and (
+                scan.toks[i + 1].norm.isdigit() or scan.version_letter(i + 1))
+        return not scan.words.near(norm, min_length=5)
 
     def _name_end(self, scan: "_Scan", j: int, kinds: set[str]) -> int:
         """The first token from ``j`` on that does not continue a name of one of ``kinds``."""
@@ -531,10 +540,10 @@ class _Scan:
         return False
 
     def version_letter(self, j: int) -> bool:
-        """A single letter with a number written onto it: "v2", "M9", "K2"."""
+        """A single letter with a number or "+" written onto it: "v2", "M9", "K2", "A+"."""
         nxt = j + 1
         return len(self.toks[j].norm) == 1 and nxt < len(self.toks) and self.toks[nxt].joined \
-            and self.toks[nxt].norm.isdigit()
+            and (self.toks[nxt].norm.isdigit() or self.toks[nxt].norm == "plus")
 
 
 def _without_first_word(key: str) -> str | None:

@@ -62,3 +62,22 @@ def test_conversations_table_comes_with_0005_and_goes_with_its_downgrade(db_url)
         assert "conversations" not in inspect(conn).get_table_names()
         assert "seen_events" in inspect(conn).get_table_names()
     engine.dispose()
+
+
+def test_alias_keys_are_recomputed_so_plus_stays_in_the_name(db_url):
+    """A database written when "Command R+" had the key "command r" reads it as "command r plus" after 0006."""
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    migrate(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO kb_meta (key, value) VALUES ('version', '7')"))
+        conn.execute(text("INSERT INTO organizations (id, name) VALUES (1, 'Cohere')"))
+        conn.execute(text("INSERT INTO models (id, name, org_id, status) VALUES (1, 'Command R+', 1, 'released')"))
+        conn.execute(text("INSERT INTO aliases (kind, entity_id, alias, is_name, norm) "
+                          "VALUES ('model', 1, 'Command R+', true, 'command r')"))
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT norm FROM aliases")).scalar() == "command r plus"
+        assert conn.execute(text("SELECT value FROM kb_meta WHERE key = 'version'")).scalar() == "8"
+    engine.dispose()
