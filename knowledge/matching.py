@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from knowledge.shortforms import ShortForms
-from knowledge.words import is_common, is_latin
+from knowledge.words import is_common, is_latin, languages_of
 
 Ref = tuple[str, int]
 """An entity: its kind ("org", "model" or "benchmark") and its id."""
@@ -59,7 +59,7 @@ class Token:
 
     ``boundary_before``: punctuation such as a comma separates it from the token before.
     ``joined``: nothing but "-", "." or "_" separates them ("GPT-5.4", "v9", "70b", "R+").
-    ``upper``: written in capitals ("HLE"), a hint that a short word is an acronym.
+    ``upper``: written in capitals ("HLE"), a hint that a short word is an acronym; ``cap``: begins with one.
     """
 
     norm: str
@@ -68,6 +68,7 @@ class Token:
     boundary_before: bool
     joined: bool = False
     upper: bool = False
+    cap: bool = False
 
     @property
     def latin(self) -> bool:
@@ -96,7 +97,8 @@ def tokenize(text: str) -> list[Token]:
         boundary = bool(tokens) and bool(_BOUNDARY.search(gap))
         norm = _fold(word)
         joined = bool(tokens) and _JOINERS.fullmatch(gap) is not None and tokens[-1].latin and is_latin(norm)
-        tokens.append(Token(norm, match.start(), match.end(), boundary, joined, len(word) > 1 and word.isupper()))
+        tokens.append(Token(norm, match.start(), match.end(), boundary, joined, len(word) > 1 and word.isupper(),
+                            word[0].isupper()))
         last_end = match.end()
     return tokens
 @lru_cache(maxsize=65536)
@@ -366,7 +368,8 @@ class AliasIndex:
         of a name of its kind (see ``_continues``).
         """
         toks = tokenize(text)
-        scan = _Scan(text, toks, [self._readings(t.norm, words) for t in toks], words, phrases)
+        langs = languages_of([t.norm for t in toks if t.latin and t.norm not in self.vocab and t.norm not in words])
+        scan = _Scan(text, toks, [self._readings(t.norm, words) for t in toks], words, phrases, langs)
         mentions: list[Mention] = []
         leftover: list[int] = []
         i = 0
@@ -426,7 +429,9 @@ class AliasIndex:
         norm = scan.toks[i].norm
         if norm in scan.words or scan.starts_phrase(i):
             return norm in self.vocab and i + 1 < len(scan.toks) and (
-                scan.toks[i + 1].norm.isdigit() or scan.version_letter(i + 1))
+                (scan.toks[i + 1].joined and scan.toks[i + 1].norm.isdigit()) or scan.version_letter(i + 1))
+        if norm not in self.vocab and is_common(norm, scan.langs):
+            return False
         return not scan.words.near(norm, min_length=5)
 
     def _name_end(self, scan: "_Scan", j: int, kinds: set[str]) -> int:
@@ -440,8 +445,10 @@ class AliasIndex:
 
         Numbers, tokens written onto the name ("-mini", "4o", "R+") and version tokens ("v2") do; a
         question word or phrase does not; a word other names use continues a name of the kinds
-        that use it (model names often begin with their maker's name); any other word continues it
-        unless it is an ordinary word of everyday writing.
+        that use it (model names often begin with their maker's name); a word that names something
+        of another kind does not ("HLE" after a model). Any other word continues a capitalised name
+        when it is capitalised too ("Fugu Mega"); otherwise it continues the name unless it is an
+        ordinary word of English or of the language the message is written in.
         """
         tok = scan.toks[j]
         if tok.boundary_before or not tok.latin:
@@ -453,7 +460,20 @@ class AliasIndex:
         if tok.norm in self.vocab:
             name_kinds = kinds | {"model"} if "org" in kinds else kinds
             return bool(self.word_kinds.get(tok.norm, set()) & name_kinds)
-        return not is_common(tok.norm) and not scan.words.near(tok.norm, min_length=5)
+        if len(tok.norm) <= 2 or scan.words.near(tok.norm, min_length=5) or self._names_another(scan, j, kinds):
+            return False
+        if tok.cap and scan.cased_name(j):
+            return True
+        return not is_common(tok.norm, scan.langs)
+
+    def _names_another(self, scan: "_Scan", j: int, kinds: set[str]) -> bool:
+        """Whether a word is, or is a misspelling or short form of, a name of another kind ("HLE", "gqpa")."""
+        norm = scan.toks[j].norm
+        near = {k for w in self.vocab.near(norm) for k in self.word_kinds.get(w, ())}
+        if near and not near & kinds:
+            return True
+        found, _ = self.short_forms.find([norm], scan.toks[j].upper)
+        return bool(found) and not {kind for kind, _ in found} & kinds
 
     def _mention(self, scan: "_Scan", i: int, end: int, refs: set[Ref], cost: int) -> Mention:
         span, start, stop = scan.span(i, end)
@@ -494,11 +514,10 @@ class AliasIndex:
         mentions = []
         for run in runs:
             norms = [scan.toks[i].norm for i in run]
-            if all(n.isdigit() for n in norms) or not any(self._odd(n) for n in norms):
+            if all(n.isdigit() for n in norms) or not any(n.isdigit() or not is_common(n, scan.langs) for n in norms):
                 continue
             span, start, stop = scan.span(run[0], run[-1] + 1)
-            namey = any(n.isdigit() or (n not in self.vocab and self.vocab.near(n)) for n in norms) \
-                or (len(norms) > 1 and any(n in self.vocab for n in norms))
+            namey = any(n.isdigit() or (n not in self.vocab and self.vocab.near(n)) for n in norms)
             mentions.append(Mention(span, start, stop, "unknown", [], self.suggest(span), namey))
         return mentions
 
@@ -509,10 +528,6 @@ class AliasIndex:
         if not tok.latin or tok.norm in scan.words:
             return False
         return tok.norm.isdigit() or not scan.words.near(tok.norm, min_length=5)
-
-    def _odd(self, norm: str) -> bool:
-        """A word ordinary text does not use: a number, a coined word, a misspelling."""
-        return norm.isdigit() or not is_common(norm)
 
 
 _KINDS = frozenset({"org", "model", "benchmark"})
@@ -527,6 +542,8 @@ class _Scan:
     readings: list
     words: Lexicon
     phrases: frozenset[tuple[str, ...]]
+    langs: frozenset[str] = frozenset()
+    """Languages other than English the text is written in (see ``knowledge.words.languages_of``)."""
 
     def span(self, i: int, end: int) -> tuple[str, int, int]:
         start, stop = self.toks[i].start, self.toks[end - 1].end
@@ -538,6 +555,13 @@ class _Scan:
             if tuple(t.norm for t in self.toks[j : j + len(phrase)]) == phrase:
                 return True
         return False
+
+    def cased_name(self, j: int) -> bool:
+        """Whether the writer capitalises names: the name before token ``j`` begins with a capital."""
+        i = j - 1
+        while i > 0 and not self.toks[i].boundary_before and (self.toks[i].joined or self.toks[i].norm.isdigit()):
+            i -= 1
+        return self.toks[i].cap and not self.text.isupper()
 
     def version_letter(self, j: int) -> bool:
         """A single letter with a number or "+" written onto it: "v2", "M9", "K2", "A+"."""

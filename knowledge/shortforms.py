@@ -2,8 +2,9 @@
 "AA index"), or a part several names share ("Gemini", "Qwen3.6"), which names a family.
 
 A typed part fits a known name when its words appear in the name in order, the name's words skipped
-between them are words (never numbers), and what the name adds after them does not change what was
-typed: a typed number is never continued by another ("GPT-5" is not "GPT-5.4", "GPT-4" not "GPT-4o").
+between them are words (numbers only when no version number was typed), and what the name adds after
+them does not change what was typed: a typed number is never continued by another ("GPT-5" is not
+"GPT-5.4", "GPT-4" not "GPT-4o").
 A part fits *cleanly* when the name adds nothing after it, a size ("17B Instruct"), or words that are
 not variant words of the knowledge base (words that tell two otherwise equal names apart, such as
 "mini" when both "GPT-5" and "GPT-5 mini" exist). A part that fits exactly one name cleanly is that
@@ -41,14 +42,19 @@ class ShortForms:
         self.variant_words = _variant_words(exact)
 
     def find(self, typed: list[str], acronym_hint: bool = False) -> tuple[set, bool]:
-        """The entities a typed part fits, and whether it is one name, fitted cleanly."""
-        if not typed or not _anchored(typed):
+        """The entities a typed part fits, and whether it is one name, fitted cleanly.
+
+        A part made only of ordinary words ("terminal bench") fits only as the beginning of a name.
+        """
+        if not typed:
             return set(), False
+        anchored = _anchored(typed)
         fits: dict[str, Fit] = {}
-        for key in self._keys_with_all(typed):
-            fit = self._fit(typed, key.split())
-            if fit:
-                fits[key] = fit
+        if anchored or len(typed) > 1:
+            for key in self._keys_with_all(typed):
+                fit = self._fit(typed, key.split(), anchored)
+                if fit:
+                    fits[key] = fit
         first = typed[0]
         if first.isalpha() and 2 <= len(first) <= 5 and (acronym_hint or not is_common_english(first)):
             for key in self.initials.get(first, ()):
@@ -70,7 +76,9 @@ class ShortForms:
         rest = [set(other) for other in lists[1:]]
         return [k for k in lists[0] if all(k in other for other in rest)]
 
-    def _fit(self, typed: list[str], toks: list[str]) -> Fit | None:
+    def _fit(self, typed: list[str], toks: list[str], anchored: bool = True) -> Fit | None:
+        if not anchored:
+            return self._tail(typed, toks[len(typed):]) if toks[: len(typed)] == typed else None
         for start in (i for i, t in enumerate(toks) if t == typed[0]):
             end = _match_from(typed, toks, start)
             if end is not None:
@@ -91,11 +99,16 @@ class ShortForms:
 
 
 def _match_from(typed: list[str], toks: list[str], start: int) -> int | None:
-    """Where the typed words end in ``toks`` when matched in order from ``start``, skipping only words."""
+    """Where the typed words end in ``toks`` when matched in order from ``start``.
+
+    Skipped name words may be numbers only when nothing typed is a number but sizes ("Gemma 27B" is
+    "Gemma 3 27B IT", "Qwen Max" is "Qwen3.6 Max"; "GPT 5" is never "GPT-4.5").
+    """
+    versions_typed = any(t.isdigit() and not is_size(typed, i) for i, t in enumerate(typed))
     pos = start + 1
     for word in typed[1:]:
         while pos < len(toks) and toks[pos] != word:
-            if not toks[pos].isalpha():
+            if not toks[pos].isalpha() and versions_typed:
                 return None
             pos += 1
         if pos == len(toks):

@@ -11,42 +11,56 @@ import re
 from functools import lru_cache
 
 COMMON_ZIPF = 4.0
-"""Zipf frequency (log10 of uses per billion words) from which a word counts as ordinary: 10 per million."""
+"""Zipf frequency (log10 of uses per billion words) from which an English word is ordinary: 10 per million."""
 
-LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl")
-"""Latin-script languages whose ordinary words end names; loaded one by one, only when needed."""
+FOREIGN_ZIPF = 3.0
+"""The same bar, lower, for the words of a message written in another language."""
+
+OTHER_LANGUAGES = ("es", "fr", "de", "pt", "it", "nl")
+"""Latin-script languages a question may be written in around English names."""
 
 _LATIN = re.compile(r"^[a-z\u00c0-\u024f\u1e00-\u1eff]+$")
 _SIZE_UNITS = frozenset("bmkt")
 
 
 @lru_cache(maxsize=65536)
-def zipf(word: str) -> float:
-    """The highest Zipf frequency of ``word`` in the languages above (0 for a word none of them uses)."""
+def _zipf(word: str, lang: str) -> float:
     import wordfreq
 
-    best = 0.0
-    for lang in LANGUAGES:
-        best = max(best, wordfreq.zipf_frequency(word, lang, wordlist="best"))
-        if best >= COMMON_ZIPF:
-            break
-    return best
+    return wordfreq.zipf_frequency(word, lang)
 
 
-def is_common(word: str) -> bool:
-    """Whether ``word`` is an ordinary word of a Latin-script language (digits and single letters are not)."""
-    return len(word) > 1 and not word.isdigit() and zipf(word) >= COMMON_ZIPF
+def is_common(word: str, languages: frozenset[str] = frozenset()) -> bool:
+    """Whether ``word`` is an ordinary word: of English, or of a language the message is written in.
+
+    Digits and single letters never are.
+    """
+    if len(word) < 2 or word.isdigit():
+        return False
+    if _zipf(word, "en") >= COMMON_ZIPF:
+        return True
+    return any(_zipf(word, lang) >= FOREIGN_ZIPF for lang in languages)
 
 
-@lru_cache(maxsize=65536)
 def is_common_english(word: str) -> bool:
     """Whether ``word`` is an ordinary English word: what a typed part of a name must not be made of only.
 
     English alone, because many names are ordinary words elsewhere ("Claude" in French, "Llama" in Spanish).
     """
-    import wordfreq
+    return is_common(word)
 
-    return len(word) > 1 and not word.isdigit() and wordfreq.zipf_frequency(word, "en") >= COMMON_ZIPF
+
+def languages_of(words: list[str]) -> frozenset[str]:
+    """The languages other than English a message is written in: two of its words rare in English are
+    ordinary there. Only words rare in English are looked up, so English messages load nothing more."""
+    counts: dict[str, int] = {}
+    for word in set(words):
+        if len(word) < 2 or not word.isalpha() or _zipf(word, "en") >= FOREIGN_ZIPF:
+            continue
+        for lang in OTHER_LANGUAGES:
+            if _zipf(word, lang) >= COMMON_ZIPF:
+                counts[lang] = counts.get(lang, 0) + 1
+    return frozenset(lang for lang, n in counts.items() if n >= 2)
 
 
 def is_latin(word: str) -> bool:
