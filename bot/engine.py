@@ -7,7 +7,7 @@ import datetime as dt
 from bot import families, focus, followup, subscriptions, vocabulary as V
 from bot.answers.fields import fields_answer
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
-from bot.answers.facts import fact_answer
+from bot.answers.facts import fact_answer, not_held, specific_words
 from bot.answers.help import cannot_answer, help_answer, not_known, unknown_names
 from bot.answers.releases import releases_answer
 from bot.answers.scores import compare_answer, leaderboard_answer, score_answer, setting_words
@@ -145,13 +145,15 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         return found
     if p.unknown_words:
         return unknown_names(text, p.unknown_words)
+    if specific_words(p):
+        return not_held(kb, text, model, specific_words(p))
     return model_card(kb, text, model)
 
 
 def _about_benchmark(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     bench = p.benchmarks[0]
     worst = p.has(V.WORSE_WORDS)
-    if p.has(V.LEADERBOARD_WORDS) or p.count:
+    if p.has(V.LEADERBOARD_WORDS) or p.count or p.leaderboard:
         return leaderboard_answer(kb, text, bench, p.count, worst)
     if p.unknown_words:
         return unknown_names(text, p.unknown_words)
@@ -163,4 +165,8 @@ def _about_orgs(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         found = fact_answer(kb, text, p, p.orgs, minimum=STRONG_FACT)
         return found or releases_answer(kb, text, p.orgs, p.since, p.until, p.count)
     found = fact_answer(kb, text, p, p.orgs) if p.content_words else None
-    return found or org_card(kb, text, p.orgs[0])
+    if found:
+        return found
+    if specific_words(p):
+        return not_held(kb, text, p.orgs[0], specific_words(p))
+    return org_card(kb, text, p.orgs[0])

@@ -35,33 +35,44 @@ def context_of(parsed: Parsed, answer: Answer) -> dict[str, Any] | None:
 
 def continue_from(parsed: Parsed, context: dict[str, Any] | None, index: AliasIndex) -> Parsed:
     """The question with what it leaves out taken from the last one, when it reads as a follow-up."""
-    if not context or parsed.problems or parsed.families or not _reads_as_followup(parsed):
+    if not context or parsed.problems or parsed.orgs or not _reads_as_followup(parsed):
         return parsed
     last = _Last(context, index)
-    if parsed.orgs:
-        return parsed
-    if parsed.models and not parsed.benchmarks and not parsed.fields:
-        parsed.benchmarks = last.benchmarks
-        if not last.benchmarks:
-            parsed.fields = last.fields
-    elif parsed.benchmarks and not parsed.models:
-        if last.intent != "leaderboard" and not parsed.has(V.LEADERBOARD_WORDS):
-            parsed.models = last.models
-        elif parsed.count is None:
-            parsed.count = last.count
-    elif not parsed.models and not parsed.benchmarks:
+    kinds = {family.refs[0][0] for family in parsed.families}
+    models = bool(parsed.models) or "model" in kinds
+    benchmarks = bool(parsed.benchmarks) or "benchmark" in kinds
+    if models and not benchmarks and not parsed.fields:
+        _new_models(parsed, last)
+    elif benchmarks and not models:
+        if last.intent == "leaderboard" or parsed.has(V.LEADERBOARD_WORDS):
+            parsed.leaderboard = True
+            parsed.count = parsed.count or last.count
+        else:
+            parsed.models = list(last.models)
+    elif not models and not benchmarks:
         _nothing_named(parsed, last)
     return parsed
 
 
+def _new_models(parsed: Parsed, last: "_Last") -> None:
+    """Other models, the same question: "and GPT-5.4?"; "how does that compare to GPT-5.4?" adds them."""
+    if parsed.has(V.COMPARE_WORDS):
+        parsed.models = [m for m in last.models if m not in parsed.models] + parsed.models
+    parsed.benchmarks = list(last.benchmarks)
+    if not last.benchmarks:
+        parsed.fields = list(last.fields)
+
+
 def _nothing_named(parsed: Parsed, last: "_Last") -> None:
-    if parsed.has(V.LEADERBOARD_WORDS) and last.benchmarks:
-        parsed.benchmarks = last.benchmarks
+    if (parsed.has(V.LEADERBOARD_WORDS) or last.intent == "leaderboard") and last.benchmarks \
+            and not parsed.fields:
+        parsed.benchmarks = list(last.benchmarks)
+        parsed.leaderboard = True
         return
-    parsed.models = last.models
+    parsed.models = list(last.models)
     if not parsed.fields:
-        parsed.benchmarks = last.benchmarks
-        parsed.fields = [] if last.benchmarks else last.fields
+        parsed.benchmarks = list(last.benchmarks)
+        parsed.fields = [] if last.benchmarks else list(last.fields)
 
 
 def _reads_as_followup(parsed: Parsed) -> bool:

@@ -44,6 +44,8 @@ class Parsed:
     since: dt.date | None = None
     until: dt.date | None = None
     fields: list[str] = field(default_factory=list)
+    leaderboard: bool = False
+    """A leaderboard is asked for without a leaderboard word (a follow-up to one: "and on ARC-AGI-2?")."""
     notes: list[str] = field(default_factory=list)
     """Sentences the answer opens with (how a family or a short form was read)."""
 

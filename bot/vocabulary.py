@@ -58,14 +58,15 @@ FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split()) | frozenset(
 
 
 FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "org": ("who made", "who built", "who developed", "who created", "who makes", "who is behind",
+    "org": ("who made", "who built", "who developed", "who created", "who makes", "who is behind", "who behind",
             "maker", "made by", "developer", "developed", "company", "lab", "creator", "built by", "owner"),
     "released": ("released", "release", "release date", "launch", "launched", "came out", "announced",
                  "when"),
     "open_weights": ("open", "open weights", "open source", "open sourced", "closed", "weights",
                      "license", "licence", "licensed", "proprietary"),
     "modalities": ("modality", "modalities", "multimodal", "input", "inputs", "output", "outputs",
-                   "accept", "accepts", "image", "images", "voice", "audio", "video", "speech", "vision"),
+                   "accept", "accepts", "image", "images", "voice", "audio", "video", "speech", "vision",
+                   "photo", "photos", "picture", "pictures", "pics"),
     "context_window": ("context", "context window", "context length", "window", "token limit", "how many tokens",
                        "ctx"),
     "max_output_tokens": ("max output", "maximum output", "output tokens", "output limit", "max tokens"),
@@ -121,3 +122,16 @@ FOLLOWUP_POINTERS = frozenset("there it its they them their those these too both
 SCORE_WORDS = frozenset("score scores scored scoring result results perform performs performed performance "
                         "get got gets".split())
 """Words that ask for a benchmark figure: an unknown name beside them is the benchmark asked for."""
+SYNONYMS = (
+    frozenset("tool tools function functions calling call calls".split()),
+    frozenset("weights weight download downloads checkpoint checkpoints huggingface hugging".split()),
+    frozenset("link links url urls website site page docs documentation https http".split()),
+    frozenset("build built rebuilt develop developed development".split()),
+    frozenset("long months years weeks time duration".split()),
+    frozenset("agent agents subagent subagents".split()),
+)
+"""Words that mean the same thing in a question about facts ("tool calling" is "function calling")."""
+NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+                         "hundred hundreds thousand thousands million millions billion billions trillion dozen "
+                         "dozens half twice double triple times percent".split())
+"""Numbers written as words: a fact with one answers "how many" or "how much"."""

@@ -391,7 +391,7 @@ class AliasIndex:
             return None
         length, refs, cost = hit or (0, set(), 0)
         kinds = {kind for kind, _ in refs} or _KINDS
-        end = self._name_end(scan, i + length, kinds) if hit else self._name_end(scan, i + 1, kinds)
+        end = self._name_end(scan, i + length, kinds) if hit else self._before_next_name(scan, i)
         if hit and end == i + length:
             return self._mention(scan, i, end, refs, cost), end
         for j in range(end, i + length, -1):
@@ -410,6 +410,15 @@ class AliasIndex:
             span, start, stop = scan.span(i, end)
             return Mention(span, start, stop, "unknown", [], self.suggest(span)), end
         return None
+
+    def _before_next_name(self, scan: "_Scan", i: int) -> int:
+        """Where a name nothing matched at ``i`` ends: at the first word that does not continue it, or
+        where a known name begins ("kostet Claude Opus 4.1")."""
+        end = self._name_end(scan, i + 1, _KINDS)
+        for k in range(i + 1, end):
+            if self._longest(scan.toks, scan.readings, k):
+                return k
+        return end
 
     def _longest(self, toks, readings, i) -> tuple[int, set[Ref], int] | None:
         limit = min(self.max_tokens, len(toks) - i)

@@ -51,16 +51,24 @@ def is_common_english(word: str) -> bool:
 
 
 def languages_of(words: list[str]) -> frozenset[str]:
-    """The languages other than English a message is written in: two of its words rare in English are
-    ordinary there. Only words rare in English are looked up, so English messages load nothing more."""
+    """The languages other than English a message is written in: two of its words are ordinary there
+    and far more frequent there than in English ("wie", "bei"; "quel", "sur").
+
+    Other languages' word lists are read only for a message with two words uncommon in English.
+    """
+    candidates = [w for w in set(words) if len(w) > 1 and w.isalpha() and _zipf(w, "en") < _TRIGGER_ZIPF]
+    if len(candidates) < 2:
+        return frozenset()
     counts: dict[str, int] = {}
-    for word in set(words):
-        if len(word) < 2 or not word.isalpha() or _zipf(word, "en") >= FOREIGN_ZIPF:
-            continue
+    for word in candidates:
+        english = _zipf(word, "en")
         for lang in OTHER_LANGUAGES:
-            if _zipf(word, lang) >= COMMON_ZIPF:
+            if _zipf(word, lang) >= COMMON_ZIPF and _zipf(word, lang) - english >= 1.5:
                 counts[lang] = counts.get(lang, 0) + 1
     return frozenset(lang for lang, n in counts.items() if n >= 2)
+
+
+_TRIGGER_ZIPF = 4.2
 
 
 def is_latin(word: str) -> bool:

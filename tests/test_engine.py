@@ -77,7 +77,7 @@ CASES = [
     ("Is Muse Spark open source?", "model_fact", True, ["Open weights: no", "closed source"], []),
     ("What modalities does Muse Spark support?", "model_fact", True, ["text, image, voice", "Output: text"], []),
     ("What's the context window of Muse Spark?", "model_fact", False, ["does not hold the context window"], []),
-    ("How much does Muse Spark cost?", "model_fact", False, ["does not hold the pricing"], ["$"]),
+    ("How much does Muse Spark cost?", "model_fact", False, ["does not hold the price"], ["$"]),
     ("Who made Muse Spark?", "model_fact", True, ["Meta Superintelligence Labs"], []),
     ("When was Muse Spark released?", "model_fact", True, ["2026-04-08"], []),
     ("What modes does Muse Spark have?", "model_fact", True, ["Fast, Contemplating"], []),

@@ -17,6 +17,17 @@ FIELD_LABELS = {
     "modes": "Modes", "pricing": "Pricing", "family": "Family", "aliases": "Also known as",
 }
 
+CARD_FACTS = 4
+"""A model card shows its shortest facts (tool calling, weights, links: what importers store), up to this many."""
+
+FIELD_NOUNS = {
+    "org": "maker", "released": "release date", "status": "status", "open_weights": "open-weights status",
+    "license": "licence", "input": "input modalities", "output": "output modalities",
+    "context_window": "context window", "max_output_tokens": "output limit", "knowledge_cutoff": "knowledge cutoff",
+    "reasoning": "reasoning support", "modes": "modes", "pricing": "price", "family": "family", "aliases": "aliases",
+}
+"""How a sentence names each field: "does not hold the release date of …"."""
+
 ASKED_FIELDS = {
     "org": ["org"], "released": ["released"], "open_weights": ["open_weights", "license"],
     "modalities": ["input", "output"], "context_window": ["context_window"],
@@ -75,6 +86,9 @@ def model_card(kb: KnowledgeBase, question: str, model: Ref) -> Answer:
         rows.append([bench.name, fmt.score(s.value, bench.unit), s.setting or "—", fmt.day(s.date),
                      cites.cite(s.source, s.date)])
     text = m.description or f"{m.name} is a model by {values['org']}."
+    facts = sorted(kb.facts_about(model), key=lambda f: len(f.text))[:CARD_FACTS]
+    if facts:
+        text += "\n" + "\n".join(fact_lines(facts, cites))
     table = Table(["Benchmark", "Score", "Setting", "Date", "Source"], rows,
                   [False, True, False, False, False]) if rows else None
     return Answer(question, "model", True, m.name, text, table, fields, cites.refs)
@@ -89,7 +103,7 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
     cites = fmt.Citations()
     marker = cites.cite(kb.source(m.source_id))
     known = [(FIELD_LABELS[f], values[f]) for f in wanted if values[f]]
-    unknown = [FIELD_LABELS[f].lower() for f in wanted if not values[f]]
+    unknown = [FIELD_NOUNS[f] for f in wanted if not values[f]]
     lines = [f"{m.name} — {label}: {value}. {marker}".rstrip() for label, value in known]
     if unknown:
         missing = f"The knowledge base does not hold the {fmt.join_names(unknown)} of {m.name}."

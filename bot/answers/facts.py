@@ -13,6 +13,11 @@ from knowledge.matching import Ref, normalize
 from knowledge.store import FactInfo, KnowledgeBase
 
 
+_SAME: dict[str, set[str]] = {}
+for _group in V.SYNONYMS:
+    for _word in _group:
+        _SAME.setdefault(_word, set()).update(_group)
+
 _WORD_TOPICS: dict[str, set[str]] = {}
 for _topic, _words in V.TOPIC_WORDS.items():
     for _word in (_topic, *_words):
@@ -55,14 +60,16 @@ def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, mi
     """The facts that best answer the question, strongest first.
 
     A fact scores 2 for each content word of the question it shares (by stem) and 1 for each word
-    pointing at its topic. With ``subjects``, a fact counts when it is about one of them or names one
-    in its text. A fact that links two names of the question gains 3 per link.
+    pointing at its topic. With ``subjects``, a fact counts when it is about one of them, or names one
+    in its text and shares a word with the question. A fact that links two names of the question
+    gains 3 per link.
     """
     index = kb.index()
     facts = kb.memo("fact-index", lambda: _FactIndex.build(kb.all_facts()))
     mentioned = parsed.models + parsed.benchmarks + parsed.orgs
     keys = {r: f" {normalize(index.name(r))} " for r in mentioned}
     content = {_stem(w) for w in parsed.content_words}
+    content |= {_stem(s) for w in parsed.content_words for s in _SAME.get(w, ())}
     topics: dict[str, int] = defaultdict(int)
     for word in set(parsed.words):
         for topic in _WORD_TOPICS.get(word, ()):
@@ -80,7 +87,10 @@ def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, mi
         if subjects and fact.subject not in subjects and not any(r in subjects for r in named):
             continue
         links = len(named) if fact.subject in mentioned else max(len(named) - 1, 0)
-        score = 2 * len(content & facts.stems[i]) + topics.get((fact.topic or "").lower(), 0) + 3 * links
+        shared = len(content & facts.stems[i])
+        if subjects and fact.subject not in subjects and not shared:
+            continue
+        score = 2 * shared + topics.get((fact.topic or "").lower(), 0) + 3 * links
         if score >= minimum:
             ranked.append((-score, i))
     ranked.sort()
@@ -97,12 +107,44 @@ def fact_lines(facts: list[FactInfo], cites: fmt.Citations) -> list[str]:
 
 def fact_answer(kb: KnowledgeBase, question: str, parsed: Parsed, subjects: list[Ref] | None,
                 minimum: int = 2) -> Answer | None:
-    """An answer from free-text facts scoring at least ``minimum``, or None when none does."""
+    """An answer from free-text facts scoring at least ``minimum``, or None when none does.
+
+    Asked "how many" or "how much", facts without a number are related, not the answer: the answer
+    then says first that the knowledge base gives no figure.
+    """
     facts = best_facts(kb, parsed, subjects, minimum)
     if not facts:
         return None
     index = kb.index()
     cites = fmt.Citations()
     about = fmt.join_names([index.name(s) for s in subjects]) if subjects else "the knowledge base"
-    return Answer(question, "fact", True, f"About {about}", " ".join(fact_lines(facts, cites)),
-                  sources=cites.refs)
+    lines = " ".join(fact_lines(facts, cites))
+    if _asks_quantity(parsed) and not any(_has_number(f.norm) for f in facts):
+        subject = fmt.join_names([index.name(s) for s in subjects]) if subjects else "that"
+        return Answer(question, "fact", False, f"About {about}",
+                      f"The knowledge base gives no figure for that about {subject}. Related: {lines}",
+                      sources=cites.refs)
+    return Answer(question, "fact", True, f"About {about}", lines, sources=cites.refs)
+
+
+def not_held(kb: KnowledgeBase, question: str, subject: Ref, words: list[str]) -> Answer:
+    """The knowledge base holds nothing on what was asked about a model or organization."""
+    name = kb.index().name(subject)
+    asked = fmt.join_names([f"“{w}”" for w in words[:3]])
+    text = (f"The knowledge base has nothing on {asked} for {name}. "
+            f"Ask for {name} on its own to see what it holds.")
+    return Answer(question, "fact", False, f"{name}: not known", text, suggestions=[name], followups=[name])
+
+
+def specific_words(parsed: Parsed) -> list[str]:
+    """Words of a question that ask for something in particular: no question words, no names."""
+    return [w for w in parsed.content_words if w.isalpha() and len(w) > 2 and w not in V.QUESTION_WORDS]
+
+
+def _asks_quantity(parsed: Parsed) -> bool:
+    words = parsed.words
+    return any(a == "how" and b in ("many", "much") for a, b in zip(words, words[1:]))
+
+
+def _has_number(norm: str) -> bool:
+    return any(w.isdigit() or w in V.NUMBER_WORDS for w in norm.split())

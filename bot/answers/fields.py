@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import format as fmt
-from bot.answers.cards import ASKED_FIELDS, FIELD_LABELS, model_fields
+from bot.answers.cards import ASKED_FIELDS, FIELD_LABELS, FIELD_NOUNS, model_fields
 from bot.question import Answer, Table
 from knowledge.matching import Ref
 from knowledge.store import KnowledgeBase
@@ -23,8 +23,8 @@ def fields_answer(kb: KnowledgeBase, question: str, models: list[Ref], asked: li
         rows.append([name, *[values[ref][f] or "—" for f in wanted], marker])
     known = [m for m in models if any(values[m][f] for f in wanted)]
     labels = [FIELD_LABELS[f] for f in wanted]
-    what = fmt.join_names([label.lower() for label in labels])
-    title = f"{what.capitalize()}: {' vs '.join(names)}"
+    what = fmt.join_names([FIELD_NOUNS[f] for f in wanted])
+    title = f"{what[0].upper() + what[1:]}: {' vs '.join(names)}"
     if not known:
         return Answer(question, "fields", False, title,
                       f"The knowledge base does not hold the {what} of {fmt.join_names(names)}.")
@@ -33,7 +33,7 @@ def fields_answer(kb: KnowledgeBase, question: str, models: list[Ref], asked: li
     if missing:
         lines.append(f"It does not hold the {what} of {fmt.join_names(missing)}.")
     if not lines:
-        lines.append(f"The {what} of {fmt.join_names([kb.index().name(m) for m in known])}.")
+        lines.append(f"The {what} of {fmt.join_names([kb.index().name(m) for m in known])}, side by side.")
     table = Table(["Model", *labels, "Source"], rows, [False] + [f in _LARGER_IS_NOTED for f in wanted] + [False])
     return Answer(question, "fields", True, title, " ".join(lines), table, sources=cites.refs)
 

@@ -56,9 +56,22 @@ def not_known(question: str, names: list[tuple[str, str, list[str]]]) -> Answer:
                   followups=followups[:3])
 
 
+MAX_UNKNOWN = 3
+
+
 def unknown_names(question: str, mentions: list[Mention]) -> Answer:
-    """Names in running text that matched nothing, or several things."""
-    return not_known(question, [(m.text, m.status, m.suggestions) for m in mentions])
+    """Names in running text that matched nothing, or several things: the three most name-like."""
+    ranked = sorted(mentions, key=_name_likeness, reverse=True)[:MAX_UNKNOWN]
+    shown = [m for m in mentions if m in ranked]
+    answer = not_known(question, [(m.text, m.status, m.suggestions) for m in shown])
+    if len(mentions) > len(shown):
+        answer.text += f" ({fmt.count(len(mentions) - len(shown), 'other unknown word')} left out.)"
+    return answer
+
+
+def _name_likeness(mention: Mention) -> tuple[int, int, int]:
+    digits = sum(ch.isdigit() for ch in mention.text)
+    return (mention.status != "unknown", int(mention.namey) + bool(mention.suggestions), min(digits, 1))
 
 
 def cannot_answer(question: str, reason: str, suggestions: list[str] | None = None) -> Answer:

@@ -117,7 +117,7 @@ def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[
         if len(found) == 1:
             s = found[0]
             place, total = kb.rank(b[1], s.value, bench.higher_is_better)
-            where = f" in {s.setting}" if s.setting else ""
+            where = f" ({s.setting})" if s.setting else ""
             marker = f" {cites.cite(s.source, s.date)}".rstrip()
             lines.append(f"{m_name} scored {fmt.score(s.value, bench.unit)} on {bench.name}{where}{marker}. "
                          f"That is {_ordinal(place)} of {fmt.count(total, 'model')} with "
