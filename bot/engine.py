@@ -27,7 +27,7 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
     ``context`` is the previous answer's ``Answer.context`` in the same conversation: a question that
     names less than it needs continues it ("and GPT-5.4?").
     """
-    text = " ".join(question.text.split())[:MAX_QUESTION]
+    text = "\n".join(" ".join(line.split()) for line in question.text.splitlines() if line.strip())[:MAX_QUESTION]
     kb.refresh()
     if question.command in subscriptions.COMMANDS:
         return subscriptions.handle(question, kb)
@@ -107,7 +107,10 @@ def _route(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     if len(p.models) >= 2:
         if p.fields and not p.benchmarks:
             return fields_answer(kb, text, p.models, p.fields)
-        return compare_answer(kb, text, p.models, p.benchmarks, asked_which=p.has(V.COMPARE_WORDS))
+        compared = compare_answer(kb, text, p.models, p.benchmarks, asked_which=p.has(V.COMPARE_WORDS))
+        if not compared.found and not p.benchmarks:
+            return fact_answer(kb, text, p, p.models, minimum=STRONG_FACT) or compared
+        return compared
     if p.models:
         return _about_model(kb, text, p)
     if p.benchmarks:

@@ -48,9 +48,12 @@ def also_asked(others: list[str]) -> str:
 
 
 def _weight(sentence: str, p: Parsed) -> int:
-    named = bool(p.models or p.benchmarks or p.orgs or p.families or p.problems)
+    """How much a sentence looks like the question: known names count most, then a question mark."""
+    named = min(len(p.models) + len(p.benchmarks) + len(p.orgs) + len(p.families), 2)
     asks = bool(p.fields) or p.has(_ASKING) or p.since is not None or p.until is not None
-    return 3 * named + 2 * ("?" in sentence or "？" in sentence) + asks if (named or asks) else 0
+    if not (named or asks or p.problems):
+        return 0
+    return 3 * named + bool(p.problems) + 2 * ("?" in sentence or "？" in sentence) + asks
 
 
 def _context_before(earlier: list[Parsed]) -> dict | None:

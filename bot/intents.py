@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from bot import vocabulary as V
 from knowledge.matching import AliasIndex, Mention, Ref, tokenize
+from knowledge.words import is_common
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -75,7 +76,8 @@ def parse(text: str, index: AliasIndex, today: dt.date | None = None) -> Parsed:
 
 
 def _spell(word: str) -> str:
-    if word in V.QUESTION_WORDS or word.isdigit():
+    """A misspelt question word corrected ("socre"); a correctly spelt word ("founded") is left alone."""
+    if word in V.QUESTION_WORDS or word.isdigit() or is_common(word):
         return word
     near = V.QUESTION_WORDS.near(word, min_length=5)
     return near[0] if len(near) == 1 else word

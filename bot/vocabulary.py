@@ -117,7 +117,7 @@ WORSE_WORDS = frozenset("worse weaker worst lowest weakest behind".split())
 FOLLOWUP_OPENERS = frozenset({"and", "also", "now", "then", "same", "plus", "ok", "okay", "what about",
                               "how about", "and what", "and how", "and on", "and for"})
 """How a question that continues the last one begins ("and GPT-5.4?", "what about ARC-AGI-2?")."""
-FOLLOWUP_POINTERS = frozenset("there it its they them their those these too both".split())
+FOLLOWUP_POINTERS = frozenset("there it its they them their that those these too both".split())
 """Words that point back at what was just discussed ("how did Muse Spark do there?")."""
 SCORE_WORDS = frozenset("score scores scored scoring result results perform performs performed performance "
                         "get got gets".split())
@@ -135,3 +135,9 @@ NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleve
                          "hundred hundreds thousand thousands million millions billion billions trillion dozen "
                          "dozens half twice double triple times percent".split())
 """Numbers written as words: a fact with one answers "how many" or "how much"."""
+GENERIC_WORDS = frozenset("""
+explain explains describe describes description definition mean means meaning about info information details
+detail card summary overview facts fact model models llm llms ai system systems tell show know name names
+good bad best thing things anything everything new latest really
+""".split())
+"""Words that ask about something in general, not for one thing in particular."""

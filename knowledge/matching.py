@@ -39,7 +39,7 @@ Ref = tuple[str, int]
 
 _LATIN_LETTERS = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff"
 _TOKEN = re.compile(rf"[{_LATIN_LETTERS}]+|\d+|\+|[^\W\d_{_LATIN_LETTERS}]+")
-_BOUNDARY = re.compile(r"[,;:?!\[\]{}\"“”/|—–，。？！、；：]|\.\s")
+_BOUNDARY = re.compile(r"[,;:?!\[\]{}\"“”/|—–，。？！、；：\n]|\.\s")
 _JOINERS = re.compile(r"[-._]*")
 _APOSTROPHES = ("'", "’")
 _MAX_COMBOS = 64
