@@ -146,8 +146,9 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     found = fact_answer(kb, text, p, [model]) if p.content_words else None
     if found:
         return found
-    if p.unknown_words:
-        return unknown_names(text, p.unknown_words)
+    namelike = [m for m in p.unknown_words if m.suggestions]
+    if namelike:
+        return unknown_names(text, namelike)
     if specific_words(p):
         return not_held(kb, text, model, specific_words(p))
     return model_card(kb, text, model)

@@ -22,7 +22,7 @@ def resolve(kb: KnowledgeBase, question: str, parsed: Parsed) -> Answer | None:
         kind = family.refs[0][0]
         members = _members_with_scores(kb, family, parsed) if kind == "model" else _benchmarks(kb, family, parsed)
         if members is None:
-            return None if kind != "model" else _which_one(kb, question, family)
+            return _which_one(kb, question, family)
         if not members:
             return _none_holds(kb, question, family, parsed)
         target = parsed.models if kind == "model" else parsed.benchmarks
@@ -50,9 +50,9 @@ def _members_with_scores(kb: KnowledgeBase, family: Mention, parsed: Parsed) -> 
 
 
 def _benchmarks(kb: KnowledgeBase, family: Mention, parsed: Parsed) -> list[Ref] | None:
-    """Benchmarks of the family the asked models have scores on (all of them when no model is asked)."""
+    """Benchmarks of the family the asked models have scores on; with no model asked, the one member."""
     if not parsed.models:
-        return None
+        return list(family.refs) if len(family.refs) == 1 else None
     scored = {s.benchmark_id for s in kb.scores([m[1] for m in parsed.models], [r[1] for r in family.refs])}
     return [r for r in family.refs if r[1] in scored]
 
@@ -92,15 +92,18 @@ def _none_holds(kb: KnowledgeBase, question: str, family: Mention, parsed: Parse
 
 def _which_one(kb: KnowledgeBase, question: str, family: Mention) -> Answer:
     """A family asked about as a whole: its members, and "which one?"."""
-    members = _newest_first(kb, family.refs)
-    rows = []
-    for ref in members:
-        model = kb.model(ref[1])
-        rows.append([model.name, kb.org(model.org_id).name, model.released or "—"])
+    if family.refs[0][0] == "model":
+        rows = []
+        for ref in _newest_first(kb, family.refs):
+            model = kb.model(ref[1])
+            rows.append([model.name, kb.org(model.org_id).name, model.released or "—"])
+        table, what, order = Table(["Model", "Made by", "Released"], rows), "models", " Newest first:"
+    else:
+        rows = [[kb.benchmark(r[1]).name, kb.benchmark(r[1]).category or "—"] for r in family.refs]
+        table, what, order = Table(["Benchmark", "Category"], rows), "benchmarks", ""
     names = [r[0] for r in rows]
-    text = (f"“{family.text}” could be any of {len(names)} models in the knowledge base. Which one? "
-            f"Newest first: {fmt.join_names(names[:5])}{', …' if len(names) > 5 else ''}.")
-    return Answer(question, "unknown", False, f"Which {family.text}?", text,
-                  Table(["Model", "Made by", "Released"], rows), suggestions=names[:3],
+    text = (f"“{family.text}” could be any of {len(names)} {what} in the knowledge base. Which one?{order} "
+            f"{fmt.join_names(names[:5])}{', …' if len(names) > 5 else ''}.")
+    return Answer(question, "unknown", False, f"Which {family.text}?", text, table, suggestions=names[:3],
                   followups=[question.replace(family.text, n, 1) if family.text in question else n
                              for n in names[:3]])

@@ -14,6 +14,7 @@ from bot import vocabulary as V
 from knowledge.matching import AliasIndex, Mention, Ref, tokenize
 from knowledge.words import is_common
 
+_FIELD_WORDS = frozenset(w for phrases in V.FIELD_KEYWORDS.values() for p in phrases for w in p.split())
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
@@ -175,7 +176,11 @@ def _month_span(year: int, month: int) -> tuple[dt.date, dt.date] | None:
 
 
 def _fields(words: list[str]) -> list[str]:
-    """Model-card fields the question asks for; a phrase inside a longer matched phrase does not count."""
+    """Model-card fields the question asks for; a phrase inside a longer matched phrase does not count.
+
+    A plural counts as its singular ("videos" as "video").
+    """
+    words = [w[:-1] if w.endswith("s") and w not in _FIELD_WORDS and w[:-1] in _FIELD_WORDS else w for w in words]
     joined = f" {' '.join(words)} "
     spans: list[tuple[int, int, str]] = []
     for name, phrases in V.FIELD_KEYWORDS.items():

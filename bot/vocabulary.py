@@ -103,7 +103,7 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
 """Question words that point at a fact topic, used to rank free-text facts."""
 
 QUESTION_WORDS = Lexicon([*(_FUNCTION_WORDS + _QUESTION_WORDS).split(), *(w for ws in TOPIC_WORDS.values() for w in ws),
-                          *(w for phrases in FIELD_KEYWORDS.values() for p in phrases for w in p.split())])
+                          *(p for phrases in FIELD_KEYWORDS.values() for p in phrases if " " not in p)])
 """Question words, with one-edit spelling correction for words of five letters or more."""
 
 COMPARE_WORDS = frozenset("compare compared comparing comparison vs versus v against better worse beat beats "

@@ -456,7 +456,8 @@ class AliasIndex:
         question word or phrase does not; a word other names use continues a name of the kinds
         that use it (model names often begin with their maker's name); a word that names something
         of another kind does not ("HLE" after a model). Any other word continues a capitalised name
-        when it is capitalised too ("Fugu Mega"); otherwise it continues the name unless it is an
+        when it is capitalised too ("Fugu Mega"), and in a message in another language never when it
+        is not ("Mistral Medium 3 veröffentlicht"); otherwise it continues the name unless it is an
         ordinary word of English or of the language the message is written in.
         """
         tok = scan.toks[j]
@@ -471,8 +472,11 @@ class AliasIndex:
             return bool(self.word_kinds.get(tok.norm, set()) & name_kinds)
         if len(tok.norm) <= 2 or scan.words.near(tok.norm, min_length=5) or self._names_another(scan, j, kinds):
             return False
-        if tok.cap and scan.cased_name(j):
-            return True
+        if scan.cased_name(j):
+            if tok.cap:
+                return True
+            if scan.langs:
+                return False
         return not is_common(tok.norm, scan.langs)
 
     def _names_another(self, scan: "_Scan", j: int, kinds: set[str]) -> bool:
@@ -526,7 +530,8 @@ class AliasIndex:
             if all(n.isdigit() for n in norms) or not any(n.isdigit() or not is_common(n, scan.langs) for n in norms):
                 continue
             span, start, stop = scan.span(run[0], run[-1] + 1)
-            namey = any(n.isdigit() or (n not in self.vocab and self.vocab.near(n)) for n in norms)
+            namey = any(n.isdigit() or (n not in self.vocab and self.vocab.near(n)) for n in norms) \
+                or any(scan.toks[i].upper for i in run)
             mentions.append(Mention(span, start, stop, "unknown", [], self.suggest(span), namey))
         return mentions
 
