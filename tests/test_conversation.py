@@ -17,7 +17,7 @@ from adapters.slack import convert as slack_convert
 from bot import conversation
 from bot.conversation import TTL, answer_in_conversation, key_for, load, prune, save
 from bot.question import Origin, Question
-from knowledge.schema import Conversation
+from knowledge.schema import Conversation, Model
 
 T0 = dt.datetime(2026, 11, 30, 12, 0, 0)
 SCORE_Q = "What did Muse Spark score on GPQA Diamond?"
@@ -28,6 +28,11 @@ def stored(engine, key: str) -> str | None:
     """The raw JSON text stored for a key, or None."""
     with engine.connect() as conn:
         return conn.execute(select(Conversation.context).where(Conversation.key == key)).scalar()
+
+
+def muse_spark_id(kb) -> int:
+    with kb.engine.connect() as conn:
+        return conn.execute(select(Model.id).where(Model.name == "Muse Spark")).scalar_one()
 
 
 # -- keys -------------------------------------------------------------------------------------------
@@ -190,7 +195,8 @@ def ask(kb, words: str, key: str | None, now: dt.datetime = T0):
 def test_a_follow_up_continues_the_conversation(kb):
     first = ask(kb, SCORE_Q, "slack:T1:C1:thread:1")
     assert first.context is not None, "the engine sets no context for a score answer"
-    assert "Muse Spark" in stored(kb.engine, "slack:T1:C1:thread:1")
+    assert json.loads(stored(kb.engine, "slack:T1:C1:thread:1")) == first.context
+    assert first.context["models"] == [muse_spark_id(kb)]
     second = ask(kb, FOLLOW_UP, "slack:T1:C1:thread:1", T0 + dt.timedelta(minutes=5))
     assert second.title == "GPT-5.4 on GPQA Diamond"
     assert "92.8%" in second.text
@@ -212,7 +218,7 @@ def test_another_conversation_or_an_expired_one_does_not_continue(kb):
 def test_an_answer_without_context_keeps_the_conversations_context(kb):
     first = ask(kb, SCORE_Q, "k")
     before = stored(kb.engine, "k")
-    assert (before is None) == (first.context is None)
+    assert before is not None and json.loads(before) == first.context
     for words in ("help", "What did GPT-5.9 score on GPQA?"):
         if ask(kb, words, "k").context is None:
             assert stored(kb.engine, "k") == before, words
@@ -224,6 +230,7 @@ def test_a_database_error_never_loses_the_answer(kb, caplog):
     result = ask(kb, SCORE_Q, "k")
     assert "89.5%" in result.text
     assert "could not load the context of conversation k" in caplog.text
+    assert "could not save the context of conversation k" in caplog.text
 
 
 def test_a_context_that_cannot_be_stored_is_logged_not_raised(engine, caplog):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.engine import answer
 from bot.question import Question
 from knowledge.schema import Conversation
+from tests.test_conversation import muse_spark_id
 from tests.fakes.discord import BOT_ID, BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERSON, USER_ID, FakeDiscord
 from tests.test_discord_gateway import answered, start_bot, stop_bot
 
@@ -54,7 +55,7 @@ def assert_context_kept(kb, key: str) -> None:
     raw = stored(kb, key)
     assert (raw is None) == (expected is None), raw
     if raw is not None:
-        assert json.loads(raw) == expected and "Muse Spark" in raw
+        assert json.loads(raw) == expected and expected["models"] == [muse_spark_id(kb)]
 
 
 async def test_a_follow_up_mention_by_the_same_person_continues(bot, fake_discord, kb):

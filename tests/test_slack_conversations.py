@@ -18,6 +18,7 @@ from adapters.slack.app import SlackBot
 from bot.engine import answer
 from bot.question import Question
 from knowledge.schema import Conversation
+from tests.test_conversation import muse_spark_id
 from tests.slack_support import RunningApp, settings_for
 
 pytestmark = pytest.mark.asyncio
@@ -77,7 +78,7 @@ def assert_context_kept(kb, key: str) -> None:
     raw = stored(kb, key)
     assert (raw is None) == (expected is None), raw
     if raw is not None:
-        assert json.loads(raw) == expected and "Muse Spark" in raw
+        assert json.loads(raw) == expected and expected["models"] == [muse_spark_id(kb)]
 
 
 async def test_a_mention_in_the_thread_of_an_answer_continues_it(app, fake, kb):
