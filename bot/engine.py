@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import families, focus, followup, subscriptions, vocabulary as V
+from bot import families, focus, followup, format as fmt, subscriptions, vocabulary as V
 from bot.answers.fields import fields_answer
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
 from bot.answers.facts import fact_answer, not_held, specific_words
@@ -138,7 +138,13 @@ def _asks_releases(p: Parsed) -> bool:
 def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     model = p.models[0]
     if p.benchmarks:
-        return score_answer(kb, text, model, p.benchmarks, setting_words(kb, model, p.words))
+        cites = fmt.Citations()
+        scored = score_answer(kb, text, model, p.benchmarks, setting_words(kb, model, p.words), cites)
+        if p.fields and scored.found:
+            asked = model_fact_answer(kb, text, model, p, cites)
+            scored.text += "\n" + asked.text
+            scored.fields, scored.sources = asked.fields, cites.refs
+        return scored
     if p.fields:
         return model_fact_answer(kb, text, model, p)
     if p.unknown_words and p.has(V.SCORE_WORDS):

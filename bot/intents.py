@@ -115,13 +115,20 @@ def _count(words: list[str]) -> int | None:
 
 
 def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
-    """A date range from ISO dates, month names, "since ...", "in April 2026" or "last 30 days"."""
+    """A date range from ISO dates, month names, "since ...", "in April 2026" or "last 30 days".
+
+    Dates past the calendar's ends are clamped to them ("the last 9999 years" is since 0001-01-01);
+    impossible dates ("January 0000") are no date.
+    """
     lowered = text.lower()
     relative = _RELATIVE.search(lowered)
     if relative:
         n = int(relative.group(2) or 1)
         unit = {"day": 1, "week": 7, "month": 30, "year": 365}[relative.group(3)]
-        return today - dt.timedelta(days=n * unit), None
+        days = n * unit
+        if days >= (today - dt.date.min).days:
+            return dt.date.min, None
+        return today - dt.timedelta(days=days), None
     if "this month" in lowered:
         return today.replace(day=1), None
     if "this year" in lowered:
@@ -135,7 +142,7 @@ def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
             if _SINCE.search(prefix):
                 return span[0], None
             if _BEFORE.search(prefix):
-                return None, span[0] - dt.timedelta(days=1)
+                return None, span[0] - dt.timedelta(days=1) if span[0] > dt.date.min else dt.date.min
             if _UNTIL.search(prefix):
                 return None, span[1]
             return span
@@ -154,11 +161,17 @@ def _iso_month(match) -> tuple[dt.date, dt.date] | None:
     return _month_span(int(match.group(1)), int(match.group(2)))
 
 
+def _in_calendar(year: int) -> bool:
+    return dt.MINYEAR <= year <= dt.MAXYEAR
+
+
 def _named(match) -> tuple[dt.date, dt.date] | None:
     month = _MONTHS.get(match.group(1))
     if month is None:
         return None
     year = int(match.group(3))
+    if not _in_calendar(year):
+        return None
     if match.group(2):
         try:
             day = dt.date(year, month, int(match.group(2)))
@@ -169,7 +182,7 @@ def _named(match) -> tuple[dt.date, dt.date] | None:
 
 
 def _month_span(year: int, month: int) -> tuple[dt.date, dt.date] | None:
-    if not 1 <= month <= 12:
+    if not 1 <= month <= 12 or not _in_calendar(year):
         return None
     last = calendar.monthrange(year, month)[1]
     return dt.date(year, month, 1), dt.date(year, month, last)

@@ -68,11 +68,11 @@ FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
                    "accept", "accepts", "image", "images", "voice", "audio", "video", "speech", "vision",
                    "photo", "photos", "picture", "pictures", "pics"),
     "context_window": ("context", "context window", "context length", "window", "token limit", "how many tokens",
-                       "ctx"),
+                       "ctx", "prompt", "prompts"),
     "max_output_tokens": ("max output", "maximum output", "output tokens", "output limit", "max tokens"),
     "knowledge_cutoff": ("cutoff", "cut off", "knowledge cutoff", "training data"),
     "pricing": ("price", "prices", "pricing", "cost", "costs", "expensive", "cheap", "cheaper", "cheapest",
-                "pricier", "priciest", "per token"),
+                "pricier", "priciest", "per token", "how much is"),
     "modes": ("mode", "modes"),
     "aliases": ("alias", "aliases", "codename", "codenames", "aka", "also known", "internal name",
                 "api id", "called", "known as", "other names"),
@@ -102,8 +102,19 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
 }
 """Question words that point at a fact topic, used to rank free-text facts."""
 
+SYNONYMS = (
+    frozenset("tool tools function functions calling call calls".split()),
+    frozenset("weights weight download downloads checkpoint checkpoints huggingface hugging".split()),
+    frozenset("link links url urls website site page docs documentation https http".split()),
+    frozenset("build built rebuilt develop developed development".split()),
+    frozenset("long months years weeks time duration".split()),
+    frozenset("agent agents subagent subagents".split()),
+)
+"""Words that mean the same thing in a question about facts ("tool calling" is "function calling")."""
+
 QUESTION_WORDS = Lexicon([*(_FUNCTION_WORDS + _QUESTION_WORDS).split(), *(w for ws in TOPIC_WORDS.values() for w in ws),
-                          *(p for phrases in FIELD_KEYWORDS.values() for p in phrases if " " not in p)])
+                          *(p for phrases in FIELD_KEYWORDS.values() for p in phrases if " " not in p),
+                          *(w for group in SYNONYMS for w in group)])
 """Question words, with one-edit spelling correction for words of five letters or more."""
 
 COMPARE_WORDS = frozenset("compare compared comparing comparison vs versus v against better worse beat beats "
@@ -122,15 +133,6 @@ FOLLOWUP_POINTERS = frozenset("there it its they them their that those these too
 SCORE_WORDS = frozenset("score scores scored scoring result results perform performs performed performance "
                         "get got gets".split())
 """Words that ask for a benchmark figure: an unknown name beside them is the benchmark asked for."""
-SYNONYMS = (
-    frozenset("tool tools function functions calling call calls".split()),
-    frozenset("weights weight download downloads checkpoint checkpoints huggingface hugging".split()),
-    frozenset("link links url urls website site page docs documentation https http".split()),
-    frozenset("build built rebuilt develop developed development".split()),
-    frozenset("long months years weeks time duration".split()),
-    frozenset("agent agents subagent subagents".split()),
-)
-"""Words that mean the same thing in a question about facts ("tool calling" is "function calling")."""
 NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
                          "hundred hundreds thousand thousands million millions billion billions trillion dozen "
                          "dozens half twice double triple times percent".split())

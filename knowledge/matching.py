@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from knowledge.shortforms import ShortForms
-from knowledge.words import is_common, is_latin, languages_of
+from knowledge.words import is_common, is_inflected, is_latin, is_tier_word, languages_of
 
 Ref = tuple[str, int]
 """An entity: its kind ("org", "model" or "benchmark") and its id."""
@@ -69,6 +69,8 @@ class Token:
     joined: bool = False
     upper: bool = False
     cap: bool = False
+    raw: str = ""
+    """The word as written, lower-cased but with its accents ("coûte"), for word-frequency look-ups."""
 
     @property
     def latin(self) -> bool:
@@ -98,7 +100,7 @@ def tokenize(text: str) -> list[Token]:
         norm = _fold(word)
         joined = bool(tokens) and _JOINERS.fullmatch(gap) is not None and tokens[-1].latin and is_latin(norm)
         tokens.append(Token(norm, match.start(), match.end(), boundary, joined, len(word) > 1 and word.isupper(),
-                            word[0].isupper()))
+                            word[0].isupper(), word.lower()))
         last_end = match.end()
     return tokens
 @lru_cache(maxsize=65536)
@@ -141,7 +143,8 @@ class Lexicon:
         return self._deletes
 
     def near(self, word: str, min_length: int | None = None) -> list[str]:
-        """Known words one edit (OSA distance) from ``word``; a 3-letter word only by transposition."""
+        """Known words one edit (OSA distance) from ``word``; a 3-letter word only by transposition, a
+        4-letter one by transposition, a missing or an extra letter (short names differ by one letter)."""
         min_length = self.min_length if min_length is None else min_length
         if word in self.words or not word.isalpha() or len(word) < 3:
             return []
@@ -149,7 +152,10 @@ class Lexicon:
         found = {cand for v in _variants(word) for cand in index.get(v, ())}
         if len(word) < min_length:
             return sorted(c for c in found if sorted(c) == sorted(word) and c != word)
-        return sorted(c for c in found if OSA.distance(word, c) == 1)
+        close = [c for c in found if OSA.distance(word, c) == 1]
+        if len(word) <= 4:  # "gqpa" is "gpqa", "lama" is "llama", but "mmlu" is not "mmmu"
+            close = [c for c in close if len(c) != len(word) or sorted(c) == sorted(word)]
+        return sorted(close)
 
 
 def _variants(word: str) -> set[str]:
@@ -368,7 +374,7 @@ class AliasIndex:
         of a name of its kind (see ``_continues``).
         """
         toks = tokenize(text)
-        langs = languages_of([t.norm for t in toks if t.latin and t.norm not in self.vocab and t.norm not in words])
+        langs = languages_of([t.raw for t in toks if t.latin and t.norm not in self.vocab and t.norm not in words])
         scan = _Scan(text, toks, [self._readings(t.norm, words) for t in toks], words, phrases, langs)
         mentions: list[Mention] = []
         leftover: list[int] = []
@@ -395,7 +401,7 @@ class AliasIndex:
         if hit and end == i + length:
             return self._mention(scan, i, end, refs, cost), end
         for j in range(end, i + length, -1):
-            typed = [t.norm for t in scan.toks[i:j]]
+            typed = [self._spelt(t) for t in scan.toks[i:j]]
             found, clean = self.short_forms.find(typed, scan.toks[i].upper)
             if found:
                 tail = self._name_end(scan, j, {kind for kind, _ in found})
@@ -432,6 +438,13 @@ class AliasIndex:
                 return length, refs, cost
         return None
 
+    def _spelt(self, tok: Token) -> str:
+        """A token as names spell it: a word no name uses, one edit from exactly one that names do ("lama")."""
+        if tok.norm in self.vocab or tok.norm.isdigit() or tok.upper:
+            return tok.norm
+        near = self.vocab.near(tok.norm)
+        return near[0] if len(near) == 1 else tok.norm
+
     def _starts_name(self, scan: "_Scan", i: int) -> bool:
         """Whether a token nothing matched may begin a name: a word that is no question word, or a
         name word that the next token continues ("Command A+", where "command" is also a question word)."""
@@ -439,7 +452,7 @@ class AliasIndex:
         if norm in scan.words or scan.starts_phrase(i):
             return norm in self.vocab and i + 1 < len(scan.toks) and (
                 (scan.toks[i + 1].joined and scan.toks[i + 1].norm.isdigit()) or scan.version_letter(i + 1))
-        if norm not in self.vocab and is_common(norm, scan.langs):
+        if norm not in self.vocab and is_common(scan.toks[i].raw, scan.langs):
             return False
         return not scan.words.near(norm, min_length=5)
 
@@ -455,7 +468,9 @@ class AliasIndex:
         Numbers, tokens written onto the name ("-mini", "4o", "R+") and version tokens ("v2") do; a
         question word or phrase does not; a word other names use continues a name of the kinds
         that use it (model names often begin with their maker's name); a word that names something
-        of another kind does not ("HLE" after a model). Any other word continues a capitalised name
+        of another kind does not ("HLE" after a model), nor a short lower-case word ("ngl"). A word
+        the industry names siblings with ("mini", "heavy") does, even when no name here uses it: an
+        unknown sibling is never read as the name before it. Any other word continues a capitalised name
         when it is capitalised too ("Fugu Mega"), and in a message in another language never when it
         is not ("Mistral Medium 3 veröffentlicht"); otherwise it continues the name unless it is an
         ordinary word of English or of the language the message is written in.
@@ -470,14 +485,17 @@ class AliasIndex:
         if tok.norm in self.vocab:
             name_kinds = kinds | {"model"} if "org" in kinds else kinds
             return bool(self.word_kinds.get(tok.norm, set()) & name_kinds)
-        if len(tok.norm) <= 2 or scan.words.near(tok.norm, min_length=5) or self._names_another(scan, j, kinds):
+        if (len(tok.norm) <= 3 and not tok.upper) or scan.words.near(tok.norm, min_length=5) \
+                or self._names_another(scan, j, kinds):
             return False
+        if is_tier_word(tok.norm) and kinds & {"model", "benchmark", "org"}:
+            return True
         if scan.cased_name(j):
             if tok.cap:
                 return True
             if scan.langs:
                 return False
-        return not is_common(tok.norm, scan.langs)
+        return not is_common(tok.raw, scan.langs) and not is_inflected(tok.raw)
 
     def _names_another(self, scan: "_Scan", j: int, kinds: set[str]) -> bool:
         """Whether a word is, or is a misspelling or short form of, a name of another kind ("HLE", "gqpa")."""
@@ -527,7 +545,9 @@ class AliasIndex:
         mentions = []
         for run in runs:
             norms = [scan.toks[i].norm for i in run]
-            if all(n.isdigit() for n in norms) or not any(n.isdigit() or not is_common(n, scan.langs) for n in norms):
+            raws = [scan.toks[i].raw for i in run]
+            if all(n.isdigit() or n in _SIZE_LETTERS for n in norms) \
+                    or not any(n.isdigit() or not is_common(r, scan.langs) for n, r in zip(norms, raws)):
                 continue
             span, start, stop = scan.span(run[0], run[-1] + 1)
             namey = any(n.isdigit() or (n not in self.vocab and self.vocab.near(n)) for n in norms) \
@@ -545,6 +565,7 @@ class AliasIndex:
 
 
 _KINDS = frozenset({"org", "model", "benchmark"})
+_SIZE_LETTERS = frozenset("kmbt")
 
 
 @dataclass

@@ -16,7 +16,7 @@ COMMON_ZIPF = 4.0
 FOREIGN_ZIPF = 3.0
 """The same bar, lower, for the words of a message written in another language."""
 
-OTHER_LANGUAGES = ("es", "fr", "de", "pt", "it", "nl")
+OTHER_LANGUAGES = ("es", "fr", "de", "pt", "it", "nl", "tr", "vi", "pl", "id", "sv", "da", "nb", "fi", "cs", "ro", "hu")
 """Latin-script languages a question may be written in around English names."""
 
 _LATIN = re.compile(r"^[a-z\u00c0-\u024f\u1e00-\u1eff]+$")
@@ -69,6 +69,26 @@ def languages_of(words: list[str]) -> frozenset[str]:
 
 
 _TRIGGER_ZIPF = 4.2
+
+
+TIER_WORDS = frozenset("""
+mini nano micro tiny small medium large xl pro max ultra plus lite light flash turbo fast instant heavy air
+omni preview exp experimental beta alpha mega super hyper hard verified extended
+""".split())
+"""Words model and benchmark names across the industry use to tell siblings apart: tiers, sizes and
+speeds ("GPT-4o mini", "Grok 4 Heavy", "HealthBench Hard"). They describe names, not questions: after
+a known name such a word is taken as part of a longer, unknown name, so "GPT-5.4 mini" is never
+answered with GPT-5.4's figures when the knowledge base does not hold a GPT-5.4 mini."""
+
+
+def is_tier_word(word: str) -> bool:
+    """Whether ``word`` is one of the words names use for tiers, sizes and speeds."""
+    return word in TIER_WORDS
+
+
+def is_inflected(word: str) -> bool:
+    """A verb or plural made from an ordinary word ("trails", "links"): what ends a name, not what names are."""
+    return len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us")) and is_common(word[:-1])
 
 
 def is_latin(word: str) -> bool:

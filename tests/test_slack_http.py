@@ -208,7 +208,7 @@ async def test_compare_command_sends_a_table_block_and_sources(app, fake):
     await app.command("compare Muse Spark, GPT-5.4 on GPQA Diamond", fake.response_url())
     (reply,) = await fake.wait_for("respond:cmd")
     assert [b["type"] for b in reply["blocks"]] == ["header", "section", "table", "context"]
-    assert reply["blocks"][1]["text"]["text"] == "GPT-5.4 leads on GPQA Diamond with 92.8%, ahead of Muse Spark (89.5%)."
+    assert reply["blocks"][1]["text"]["text"] == "GPT-5.4 leads on GPQA Diamond with 92.8%, ahead of Muse Spark (89.5%) by 3.3 percentage points."
     table = reply["blocks"][2]
     assert [[c["text"] for c in row[:2]] for row in table["rows"]] == [
         ["Model", "GPQA Diamond"], ["GPT-5.4", "92.8%"], ["Muse Spark", "89.5%"]]

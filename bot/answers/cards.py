@@ -94,13 +94,17 @@ def model_card(kb: KnowledgeBase, question: str, model: Ref) -> Answer:
     return Answer(question, "model", True, m.name, text, table, fields, cites.refs)
 
 
-def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Parsed) -> Answer:
-    """The asked-for fields of a model (saying plainly which are unknown), with facts that bear on them."""
+def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Parsed,
+                      cites: fmt.Citations | None = None) -> Answer:
+    """The asked-for fields of a model (saying plainly which are unknown), with facts that bear on them.
+
+    ``cites`` lets a caller number these sources together with its own.
+    """
     m = kb.model(model[1])
     values = model_fields(kb, model[1])
     wanted = [f for asked in parsed.fields for f in ASKED_FIELDS[asked]]
     wanted = list(dict.fromkeys(wanted))
-    cites = fmt.Citations()
+    cites = cites or fmt.Citations()
     marker = cites.cite(kb.source(m.source_id))
     known = [(FIELD_LABELS[f], values[f]) for f in wanted if values[f]]
     unknown = [FIELD_NOUNS[f] for f in wanted if not values[f]]
@@ -113,8 +117,6 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
         lines.append("Related: " + " ".join(fact_lines(facts, cites)))
     else:
         lines += fact_lines(facts, cites)
-    if not known and not facts:
-        cites = fmt.Citations()
     return Answer(question, "model_fact", bool(known), m.name, "\n".join(lines), fields=known,
                   sources=cites.refs)
 

@@ -12,6 +12,7 @@ from knowledge.store import KnowledgeBase, ScoreInfo
 
 
 _GENERIC_SETTING_WORDS = frozenset({"mode", "modes", "setting", "settings", "with", "without", "no", "on", "off"})
+_NEGATIONS = frozenset({"no", "without", "non"})
 
 
 def _ordinal(n: int) -> str:
@@ -71,19 +72,33 @@ def _chart(kind: str, title: str, columns: list[tuple[Benchmark, dict[str, Score
 
 
 def setting_words(kb: KnowledgeBase, model: Ref, words: list[str]) -> set[str]:
-    """The words of a question that name a setting or mode this model has figures or modes in ("fast")."""
+    """The words of a question that name a setting or mode this model has figures or modes in ("fast"),
+    with "no" when the question negates it ("without tools") and "with" when it insists on it."""
     known = {w for m in (kb.model(model[1]).modes or []) for w in m.lower().split()}
     known |= {w for s in kb.scores([model[1]]) for w in normalize(s.setting).split()}
-    return {w for w in words if w in known and w.isalpha() and w not in _GENERIC_SETTING_WORDS}
+    asked = {w for w in words if w in known and w.isalpha() and w not in _GENERIC_SETTING_WORDS}
+    if asked and _NEGATIONS & set(words):
+        asked.add("no")
+    elif asked and "with" in words:
+        asked.add("with")
+    return asked
 
 
 def _in_setting(score: ScoreInfo, asked: set[str]) -> bool:
-    """A score answers a question about a setting when it was measured in it, or its setting is not stated."""
-    return not asked or not score.setting or bool(asked & set(normalize(score.setting).split()))
+    """A score answers a question about a setting when it was measured in it (a negated setting only a
+    negated question), or its setting is not stated."""
+    wanted = asked - {"no", "with"}
+    if not wanted or not score.setting:
+        return True
+    words = set(normalize(score.setting).split())
+    negated = bool(_NEGATIONS & words)
+    if ("no" in asked and not negated) or ("with" in asked and negated):
+        return False
+    return bool(wanted & words)
 
 
 def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[Ref],
-                 asked_setting: set[str] | None = None) -> Answer:
+                 asked_setting: set[str] | None = None, cites: fmt.Citations | None = None) -> Answer:
     """A model's scores on one or more benchmarks: every score, with setting, date and source.
 
     With ``asked_setting`` (words such as "fast"), only scores measured in that setting answer; a
@@ -106,7 +121,7 @@ def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[
         return Answer(question, "score", False, f"{m_name}: no score",
                       f"The knowledge base has no {fmt.join_names(missing)} score for {m_name}.{has}",
                       suggestions=sorted(scored)[:3])
-    cites = fmt.Citations()
+    cites = cites or fmt.Citations()
     lines, rows = [], []
     for b in benchmarks:
         bench = kb.benchmark(b[1])
@@ -135,8 +150,9 @@ def _not_in_setting(kb: KnowledgeBase, question: str, m_name: str, scores: list[
                     asked: set[str]) -> Answer:
     benches = fmt.join_names(list(dict.fromkeys(kb.benchmark(s.benchmark_id).name for s in scores)))
     settings = list(dict.fromkeys(s.setting for s in scores))
-    text = (f"The knowledge base has no {benches} score for {m_name} in {' '.join(sorted(asked))} "
-            f"{'mode' if 'mode' not in asked else ''}".rstrip() + ". "
+    wanted = " ".join(sorted(asked - {"no", "with"}))
+    how = f"without {wanted}" if "no" in asked else f"with {wanted}" if "with" in asked else f"in {wanted} mode"
+    text = (f"The knowledge base has no {benches} score for {m_name} {how}. "
             f"Its {benches} {'figure is' if len(scores) == 1 else 'figures are'} for "
             f"{fmt.join_names(settings)} only.")
     asks = [f"{m_name} {benches} in {setting}" for setting in settings[:3]]
