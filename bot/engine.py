@@ -32,7 +32,9 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
     if question.command in subscriptions.COMMANDS:
         return subscriptions.handle(question, kb)
     if question.command and question.command != "ask":
-        return _command(question, kb, text)
+        result, about = _command(question, kb, text)
+        result.context = followup.context_of(about, result, context)
+        return result
     if not text:
         return help_answer(kb, text)
     today = today or dt.date.today()
@@ -41,11 +43,17 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
     result = _free_text(kb, text, parsed)
     if others and result.found:
         result.text += "\n" + focus.also_asked(others)
-    result.context = followup.context_of(parsed, result)
+    result.context = followup.context_of(parsed, result, context)
     return result
 
 
-def _command(question: Question, kb: KnowledgeBase, text: str) -> Answer:
+def _command(question: Question, kb: KnowledgeBase, text: str) -> tuple[Answer, Parsed]:
+    """A structured command's answer, and what it was about (for a follow-up question)."""
+    about = Parsed(text, [])
+    return _run_command(question, kb, text, about), about
+
+
+def _run_command(question: Question, kb: KnowledgeBase, text: str, about: Parsed) -> Answer:
     """Structured commands (slash commands): each argument is resolved as one name."""
     args, index = question.args, kb.index()
     if question.command == "help":
@@ -63,12 +71,14 @@ def _command(question: Question, kb: KnowledgeBase, text: str) -> Answer:
         models = list(dict.fromkeys(r.ref for r in resolved))
         if len(models) < 2:
             return cannot_answer(text, "Name at least two different models to compare, separated by commas.")
-        return compare_answer(kb, text, models, [bench_res.ref] if bench_res else [])
+        about.models, about.benchmarks = models, [bench_res.ref] if bench_res else []
+        return compare_answer(kb, text, models, about.benchmarks)
     if question.command in ("top", "benchmark"):
         name = args.get("benchmark") or ""
         res = index.resolve(name, ["benchmark"])
         if not res.found:
             return _unresolved(text, [(name, res)])
+        about.benchmarks, about.count = [res.ref], args.get("n")
         if question.command == "benchmark":
             return benchmark_card(kb, text, res.ref)
         return leaderboard_answer(kb, text, res.ref, args.get("n"))
@@ -77,6 +87,7 @@ def _command(question: Question, kb: KnowledgeBase, text: str) -> Answer:
         res = index.resolve(name, ["model"])
         if not res.found:
             return _unresolved(text, [(name, res)])
+        about.models = [res.ref]
         return model_card(kb, text, res.ref)
     return cannot_answer(text, f"Unknown command '{question.command}'. Try help.")
 
@@ -132,7 +143,7 @@ def _route(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
 
 
 def _asks_releases(p: Parsed) -> bool:
-    return p.has(V.RELEASE_WORDS) or p.since is not None or p.until is not None
+    return p.releases or p.has(V.RELEASE_WORDS) or p.since is not None or p.until is not None
 
 
 def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:

@@ -18,7 +18,7 @@ MAX_MEMBERS = 8
 def resolve(kb: KnowledgeBase, question: str, parsed: Parsed) -> Answer | None:
     """Put each family's members that hold the asked figure into ``parsed``; an answer when none does,
     or when nothing in particular was asked of a family."""
-    for family in parsed.families:
+    for family in sorted(parsed.families, key=lambda f: (f.refs[0][0] != "benchmark" or len(f.refs) > 1)):
         kind = family.refs[0][0]
         members = _members_with_scores(kb, family, parsed) if kind == "model" else _benchmarks(kb, family, parsed)
         if members is None:

@@ -16,28 +16,45 @@ from bot.question import Answer
 from knowledge.matching import AliasIndex, Ref
 
 _KEPT_INTENTS = frozenset({"score", "compare", "leaderboard", "model", "model_fact", "benchmark", "fact", "org",
-                           "fields"})
+                           "fields", "releases"})
+_RECENT = 4
 
 
-def context_of(parsed: Parsed, answer: Answer) -> dict[str, Any] | None:
-    """What a follow-up may take from this answer: the entities it was about and what was asked."""
-    if answer.intent not in _KEPT_INTENTS:
+def context_of(parsed: Parsed, answer: Answer, previous: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """What a follow-up may take from this answer: the entities it was about, what was asked, and the
+    models of the last few questions ("which one is cheaper?" after asking about two, one at a time).
+
+    An answer that knew none of the names still passes on what was asked ("grok 4 heavy gpqa", then
+    "and plain grok 4?").
+    """
+    asked = bool(parsed.benchmarks or parsed.fields)
+    if answer.intent not in _KEPT_INTENTS and not (answer.intent == "unknown" and asked):
         return None
+    models = [ref[1] for ref in parsed.models]
+    earlier = previous.get("recent") if isinstance(previous, dict) else None
+    recent = list(dict.fromkeys(models + [i for i in earlier or [] if isinstance(i, int)]))[:_RECENT]
     return {
         "intent": answer.intent,
-        "models": [ref[1] for ref in parsed.models],
+        "models": models,
         "benchmarks": [ref[1] for ref in parsed.benchmarks],
         "orgs": [ref[1] for ref in parsed.orgs],
         "fields": list(parsed.fields),
         "count": parsed.count,
+        "recent": recent,
     }
 
 
 def continue_from(parsed: Parsed, context: dict[str, Any] | None, index: AliasIndex) -> Parsed:
     """The question with what it leaves out taken from the last one, when it reads as a follow-up."""
-    if not context or parsed.problems or parsed.orgs or not _reads_as_followup(parsed):
+    if not context or parsed.problems or not _reads_as_followup(parsed):
         return parsed
     last = _Last(context, index)
+    if last.intent == "releases" and not parsed.models and not parsed.benchmarks and not parsed.fields:
+        parsed.releases = True
+        parsed.orgs = parsed.orgs or last.orgs
+        return parsed
+    if parsed.orgs:
+        return parsed
     kinds = {family.refs[0][0] for family in parsed.families}
     models = bool(parsed.models) or "model" in kinds
     benchmarks = bool(parsed.benchmarks) or "benchmark" in kinds
@@ -70,6 +87,8 @@ def _nothing_named(parsed: Parsed, last: "_Last") -> None:
         parsed.leaderboard = True
         return
     parsed.models = list(last.models)
+    if len(last.models) < 2 and (parsed.has(V.COMPARE_WORDS) or "which" in parsed.words) and len(last.recent) > 1:
+        parsed.models = last.recent[:2]
     if not parsed.fields:
         parsed.benchmarks = list(last.benchmarks)
         parsed.fields = [] if last.benchmarks else list(last.fields)
@@ -96,7 +115,9 @@ class _Last:
     def __init__(self, context: dict[str, Any], index: AliasIndex):
         self.intent = context.get("intent")
         self.models = _refs("model", context.get("models"), index)
+        self.recent = _refs("model", context.get("recent"), index)
         self.benchmarks = _refs("benchmark", context.get("benchmarks"), index)
+        self.orgs = _refs("org", context.get("orgs"), index)
         self.fields = [f for f in context.get("fields") or [] if isinstance(f, str) and f in V.FIELD_KEYWORDS]
         count = context.get("count")
         self.count = count if isinstance(count, int) and not isinstance(count, bool) else None

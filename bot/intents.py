@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot import vocabulary as V
 from knowledge.matching import AliasIndex, Mention, Ref, tokenize
-from knowledge.words import is_common
+from knowledge.words import is_common, languages_of
 
 _FIELD_WORDS = frozenset(w for phrases in V.FIELD_KEYWORDS.values() for p in phrases for w in p.split())
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -46,6 +46,10 @@ class Parsed:
     since: dt.date | None = None
     until: dt.date | None = None
     fields: list[str] = field(default_factory=list)
+    langs: frozenset[str] = frozenset()
+    """Languages other than English the question is written in."""
+    releases: bool = False
+    """Release records are asked for without a release word (a follow-up to them: "and by Alibaba?")."""
     leaderboard: bool = False
     """A leaderboard is asked for without a leaderboard word (a follow-up to one: "and on ARC-AGI-2?")."""
     notes: list[str] = field(default_factory=list)
@@ -68,6 +72,7 @@ def parse(text: str, index: AliasIndex, today: dt.date | None = None) -> Parsed:
     covered = [(m.start, m.end) for m in mentions if m.status != "unknown" or m.namey]
     words = [_spell(t.norm) for t in tokens if t.latin and not any(s <= t.start < e for s, e in covered)]
     parsed = Parsed(text, words)
+    parsed.langs = languages_of([t.raw for t in tokens if t.latin and t.norm not in V.QUESTION_WORDS])
     for mention in mentions:
         _place(parsed, mention)
     parsed.count = _count(words)

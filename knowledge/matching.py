@@ -308,6 +308,18 @@ class AliasIndex:
         if refs:
             ordered = sorted(refs, key=lambda r: self.names[r])
             return Resolution("ambiguous", None, ordered, [self.names[r] for r in ordered])
+        return self._resolve_short(text, toks, allowed)
+
+    def _resolve_short(self, text: str, toks: list[str], allowed: set[str] | None) -> Resolution:
+        """A part of one name resolves to it ("Llama 4 Scout"); a part several share is ambiguous."""
+        found, clean = self.short_forms.find(toks, text.strip().isupper())
+        found = {r for r in found if allowed is None or r[0] in allowed}
+        if len(found) == 1 and clean:
+            ref = next(iter(found))
+            return Resolution("exact", ref, [ref])
+        if found:
+            ordered = sorted(found, key=lambda r: self.names[r])
+            return Resolution("ambiguous", None, ordered, [self.names[r] for r in ordered])
         return Resolution("unknown", suggestions=self.suggest(text, allowed))
 
     def suggest(self, text: str, kinds: Iterable[str] | None = None, limit: int = 3) -> list[str]:
@@ -412,7 +424,8 @@ class AliasIndex:
             return self._extended(scan, i, end, refs), end
         span_toks = scan.toks[i:end]
         if end - i > 1 and any(t.norm.isdigit() or t.norm == "plus" for t in span_toks) \
-                and any(t.norm.isalpha() and t.norm != "plus" for t in span_toks):
+                and any(t.norm.isalpha() and t.norm != "plus" and not (t.joined and t.norm in _SIZE_LETTERS)
+                        for t in span_toks):
             span, start, stop = scan.span(i, end)
             return Mention(span, start, stop, "unknown", [], self.suggest(span)), end
         return None

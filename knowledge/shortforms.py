@@ -7,8 +7,10 @@ them does not change what was typed: a typed number is never continued by anothe
 "GPT-5.4", "GPT-4" not "GPT-4o").
 A part fits *cleanly* when the name adds nothing after it, a size ("17B Instruct"), or words that are
 not variant words of the knowledge base (words that tell two otherwise equal names apart, such as
-"mini" when both "GPT-5" and "GPT-5 mini" exist). A part that fits exactly one name cleanly is that
-name; otherwise every name it fits is a member of its family.
+"mini" when both "GPT-5" and "GPT-5 mini" exist). A version followed by a word picks a sibling
+("Llama 4" of "Llama 4 Maverick"), and one word from the middle of a name ("Spark" of "Muse Spark")
+may mean something else: those fit as members only. A part that fits exactly one name cleanly is
+that name; otherwise every name it fits is a member of its family.
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ class ShortForms:
         for start in (i for i, t in enumerate(toks) if t == typed[0]):
             end = _match_from(typed, toks, start)
             if end is not None:
-                return self._tail(typed, toks[end:])
+                fit = self._tail(typed, toks[end:])
+                return "member" if fit and start > 0 and len(typed) == 1 else fit
         return None
 
     def _tail(self, typed: list[str], rest: list[str]) -> Fit | None:
@@ -93,7 +96,7 @@ class ShortForms:
             return "clean"
         if typed[-1].isdigit() and (rest[0].isdigit() or len(rest[0]) == 1):
             return "member" if rest[0].isdigit() and len(rest[0]) >= 4 else None
-        if rest[0].isdigit() or any(word in self.variant_words for word in rest):
+        if typed[-1].isdigit() or rest[0].isdigit() or any(word in self.variant_words for word in rest):
             return "member"
         return "clean"
 

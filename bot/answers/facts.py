@@ -137,7 +137,10 @@ def not_held(kb: KnowledgeBase, question: str, subject: Ref, words: list[str]) -
 
 
 def specific_words(parsed: Parsed) -> list[str]:
-    """Words of a question that ask for something in particular: no question words, no names."""
+    """Words of a question that ask for something in particular: no question words, no names. A
+    question in another language has none the bot can judge."""
+    if parsed.langs:
+        return []
     return [w for w in parsed.content_words if w.isalpha() and len(w) > 2 and w not in V.GENERIC_WORDS
             and not any(w in phrase.split() for phrases in V.FIELD_KEYWORDS.values() for phrase in phrases)
             and w not in V.COMPARE_WORDS | V.LEADERBOARD_WORDS | V.RELEASE_WORDS | V.HELP_WORDS]

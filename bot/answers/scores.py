@@ -77,10 +77,9 @@ def setting_words(kb: KnowledgeBase, model: Ref, words: list[str]) -> set[str]:
     known = {w for m in (kb.model(model[1]).modes or []) for w in m.lower().split()}
     known |= {w for s in kb.scores([model[1]]) for w in normalize(s.setting).split()}
     asked = {w for w in words if w in known and w.isalpha() and w not in _GENERIC_SETTING_WORDS}
-    if asked and _NEGATIONS & set(words):
-        asked.add("no")
-    elif asked and "with" in words:
-        asked.add("with")
+    negated, insisted = bool(_NEGATIONS & set(words)), "with" in words
+    if asked and negated != insisted:
+        asked.add("no" if negated else "with")
     return asked
 
 
