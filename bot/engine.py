@@ -161,6 +161,8 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     if p.unknown_words and p.has(V.SCORE_WORDS):
         return unknown_names(text, p.unknown_words)
     found = fact_answer(kb, text, p, [model]) if p.content_words else None
+    if not found and p.content_words and not specific_words(p):
+        found = fact_answer(kb, text, p, [model], minimum=1)
     if found:
         return found
     namelike = [m for m in p.unknown_words if m.suggestions]

@@ -50,6 +50,11 @@ def is_common_english(word: str) -> bool:
     return is_common(word)
 
 
+def is_foreign(word: str) -> bool:
+    """A word English hardly uses and another Latin-script language uses a lot ("kostet", "combien")."""
+    return _zipf(word, "en") < 2.0 and any(_zipf(word, lang) >= COMMON_ZIPF for lang in OTHER_LANGUAGES)
+
+
 def languages_of(words: list[str]) -> frozenset[str]:
     """The languages other than English a message is written in: two of its words are ordinary there
     and far more frequent there than in English ("wie", "bei"; "quel", "sur").

@@ -11,6 +11,7 @@ from bot.intents import Parsed
 from bot.question import Answer
 from knowledge.matching import Ref, normalize
 from knowledge.store import FactInfo, KnowledgeBase
+from knowledge.words import is_foreign
 
 
 _SAME: dict[str, set[str]] = {}
@@ -142,6 +143,7 @@ def specific_words(parsed: Parsed) -> list[str]:
     if parsed.langs:
         return []
     return [w for w in parsed.content_words if w.isalpha() and len(w) > 2 and w not in V.GENERIC_WORDS
+            and not is_foreign(w)
             and not any(w in phrase.split() for phrases in V.FIELD_KEYWORDS.values() for phrase in phrases)
             and w not in V.COMPARE_WORDS | V.LEADERBOARD_WORDS | V.RELEASE_WORDS | V.HELP_WORDS]
 
