@@ -410,6 +410,8 @@ class AliasIndex:
         length, refs, cost = hit or (0, set(), 0)
         kinds = {kind for kind, _ in refs} or _KINDS
         end = self._name_end(scan, i + length, kinds) if hit else self._before_next_name(scan, i)
+        if end > i + length and scan.predicate(i, end - 1):
+            end -= 1
         if hit and end == i + length:
             return self._mention(scan, i, end, refs, cost), end
         for j in range(end, i + length, -1):
@@ -502,7 +504,7 @@ class AliasIndex:
                 or self._names_another(scan, j, kinds):
             return False
         if is_tier_word(tok.norm) and kinds & {"model", "benchmark", "org"}:
-            return True
+            return not scan.next_is(j, _MODE_WORDS)
         if scan.cased_name(j):
             if tok.cap:
                 return True
@@ -579,6 +581,8 @@ class AliasIndex:
 
 _KINDS = frozenset({"org", "model", "benchmark"})
 _SIZE_LETTERS = frozenset("kmbt")
+_MODE_WORDS = frozenset({"mode", "modes", "setting", "settings", "version"})
+_COPULAS = frozenset({"is", "are", "was", "were", "isn", "aren", "wasn", "s"})
 
 
 @dataclass
@@ -603,6 +607,16 @@ class _Scan:
             if tuple(t.norm for t in self.toks[j : j + len(phrase)]) == phrase:
                 return True
         return False
+
+    def next_is(self, j: int, words: frozenset[str]) -> bool:
+        """Whether the token after ``j`` is one of ``words`` ("fast mode": a mode, not a name)."""
+        return j + 1 < len(self.toks) and self.toks[j + 1].norm in words
+
+    def predicate(self, start: int, last: int) -> bool:
+        """Whether the last word of a name is said of it instead: "is Muse Spark fast?" (a copula before
+        the name, the word ending the clause)."""
+        ends_clause = last + 1 == len(self.toks) or self.toks[last + 1].boundary_before
+        return ends_clause and start > 0 and self.toks[start - 1].norm in _COPULAS and is_common(self.toks[last].raw)
 
     def cased_name(self, j: int) -> bool:
         """Whether the writer capitalises names: the name before token ``j`` begins with a capital."""
