@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import families, focus, followup, format as fmt, subscriptions, vocabulary as V
+from bot import families, focus, followup, format as fmt, parts, subscriptions, vocabulary as V
 from bot.answers.fields import fields_answer
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
 from bot.answers.facts import fact_answer, not_held, specific_words
@@ -38,9 +38,14 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
     if not text:
         return help_answer(kb, text)
     today = today or dt.date.today()
-    part, others = focus.question_in(text, lambda t: parse(t, kb.index(), today), kb.index())
+    reader = lambda t: parse(t, kb.index(), today)  # noqa: E731
+    part, others = focus.question_in(text, reader, kb.index())
     parsed = followup.continue_from(part, context, kb.index())
-    result = _free_text(kb, text, parsed)
+    pieces = parts.clauses(parsed.text, reader) if len(parsed.models) > 1 else []
+    if pieces:
+        result = parts.combine(text, [_free_text(kb, clause, p) for clause, p in pieces])
+    else:
+        result = _free_text(kb, text, parsed)
     if others and result.found:
         result.text += "\n" + focus.also_asked(others)
     result.context = followup.context_of(parsed, result, context)

@@ -1,0 +1,55 @@
+"""Questions in several parts: "GPQA of Muse Spark and context window of Gemini 2.5 Pro".
+
+A question splits at "and" or ";" when at least two of its clauses each name a model and ask something
+of it (a score or a field); each clause is answered on its own and the answers are joined, their
+sources numbered once. A clause that points back ("and what's its GPQA?") does not split the question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from bot.intents import Parsed
+from bot.question import Answer, SourceRef
+
+_SPLIT = re.compile(r"\s*(?:;|,?\s+\band\b\s+|,?\s+\balso\b\s+)\s*", re.IGNORECASE)
+_MARKER = re.compile(r"\[(\d+)\]")
+MAX_PARTS = 3
+
+
+def clauses(text: str, parse: Callable[[str], Parsed]) -> list[tuple[str, Parsed]]:
+    """The clauses of a question that each ask something of a model they name; [] when it has not two."""
+    parts = [p for p in _SPLIT.split(text) if p.strip()]
+    if len(parts) < 2:
+        return []
+    parsed = [(part, parse(part)) for part in parts]
+    asking = [(t, p) for t, p in parsed if p.models and (p.benchmarks or p.fields) and not p.problems]
+    return asking[:MAX_PARTS] if len(asking) >= 2 and len(asking) == len(parsed) else []
+
+
+def combine(question: str, answers: list[Answer]) -> Answer:
+    """One answer made of several: texts in order, sources numbered once, the first table and chart."""
+    sources: list[SourceRef] = []
+    texts = []
+    for part in answers:
+        mapping = {}
+        for n, ref in enumerate(part.sources, 1):
+            if ref not in sources:
+                sources.append(ref)
+            mapping[n] = sources.index(ref) + 1
+        texts.append(_MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", part.text))
+        part.table = _renumbered(part.table, mapping)
+    first = answers[0]
+    table = next((a.table for a in answers if a.table), None)
+    fields = [f for a in answers for f in a.fields]
+    return Answer(question, first.intent, all(a.found for a in answers), " · ".join(a.title for a in answers),
+                  "\n".join(texts), table, fields, sources, chart=first.chart)
+
+
+def _renumbered(table, mapping):
+    if table is None:
+        return None
+    table.rows = [[_MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", cell) for cell in row]
+                  for row in table.rows]
+    return table
