@@ -499,7 +499,10 @@ class AliasIndex:
             return False
         if tok.norm in self.vocab:
             name_kinds = kinds | {"model"} if "org" in kinds else kinds
-            return bool(self.word_kinds.get(tok.norm, set()) & name_kinds)
+            if not self.word_kinds.get(tok.norm, set()) & name_kinds:
+                return False
+            other = self._longest(scan.toks, scan.readings, j)
+            return other is None or bool({kind for kind, _ in other[1]} & name_kinds)
         if (len(tok.norm) <= 3 and not tok.upper) or scan.words.near(tok.norm, min_length=5) \
                 or self._names_another(scan, j, kinds):
             return False

@@ -34,14 +34,19 @@ class ShortForms:
         self.exact = exact
         self.postings: dict[str, list[str]] = defaultdict(list)
         self.initials: dict[str, list[str]] = defaultdict(list)
-        for key in exact:
+        for key, refs in exact.items():
             toks = key.split()
             for tok in set(toks):
                 self.postings[tok].append(key)
-            for n in _ACRONYM_WORDS:
-                if n <= len(toks) and all(t.isalpha() for t in toks[:n]):
-                    self.initials["".join(t[0] for t in toks[:n])].append(key)
+            if any(kind != "model" for kind, _ in refs):
+                self._add_initials(key, toks)
         self.variant_words = _variant_words(exact)
+
+    def _add_initials(self, key: str, toks: list[str]) -> None:
+        """Benchmark and organization names answer to the initials of their first words ("HLE")."""
+        for n in _ACRONYM_WORDS:
+            if n <= len(toks) and all(t.isalpha() for t in toks[:n]):
+                self.initials["".join(t[0] for t in toks[:n])].append(key)
 
     def find(self, typed: list[str], acronym_hint: bool = False) -> tuple[set, bool]:
         """The entities a typed part fits, and whether it is one name, fitted cleanly.
