@@ -142,9 +142,10 @@ class Lexicon:
             self._deletes = dict(deletes)
         return self._deletes
 
-    def near(self, word: str, min_length: int | None = None) -> list[str]:
+    def near(self, word: str, min_length: int | None = None, loose: bool = False) -> list[str]:
         """Known words one edit (OSA distance) from ``word``; a 3-letter word only by transposition, a
-        4-letter one by transposition, a missing or an extra letter (short names differ by one letter)."""
+        4-letter one by transposition, a missing or an extra letter (short names differ by one letter),
+        unless ``loose`` (for suggestions, which are offered, never taken)."""
         min_length = self.min_length if min_length is None else min_length
         if word in self.words or not word.isalpha() or len(word) < 3:
             return []
@@ -153,7 +154,7 @@ class Lexicon:
         if len(word) < min_length:
             return sorted(c for c in found if sorted(c) == sorted(word) and c != word)
         close = [c for c in found if OSA.distance(word, c) == 1]
-        if len(word) <= 4:  # "gqpa" is "gpqa", "lama" is "llama", but "mmlu" is not "mmmu"
+        if len(word) <= 4 and not loose:  # "gqpa" is "gpqa", "lama" is "llama", but "mmlu" is not "mmmu"
             close = [c for c in close if len(c) != len(word) or sorted(c) == sorted(word)]
         return sorted(close)
 
@@ -330,7 +331,7 @@ class AliasIndex:
             return []
         words = {t for t in key.split() if not t.isdigit()}
         for tok in list(words):
-            words.update(self.vocab.near(tok))
+            words.update(self.vocab.near(tok, loose=True))
         tokens = words if words else set(key.split())
         lists = sorted((self.postings.get(t, ()) for t in tokens), key=len)
         pool: set[str] = set()

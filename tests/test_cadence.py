@@ -70,7 +70,7 @@ def test_words_become_a_request():
     ("daily 09:00 tz Mars/Olympus", "is not a time zone I know"),
     ("org Metaa Labz", "I don't know the organization 'Metaa Labz'"),
     ("org OpenAl", "I don't know the organization 'OpenAl'. Did you mean OpenAI?"),
-    ("org Zeta", "I don't know the organization 'Zeta'. Did you mean Meta?"),
+    ("org Zeta", "I don't know the organization 'Zeta'. Did you mean Meta"),
     ("instant tz", "tz needs a zone"),
     ("hourly", "I don't understand 'hourly'"),
     ("instant input smell", "is not an input modality"),

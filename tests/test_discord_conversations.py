@@ -5,22 +5,15 @@ A conversation is a person's in a channel (see ``adapters.discord.convert``).
 
 from __future__ import annotations
 
-import json
 
 import pytest
-from sqlalchemy import select
 
-from bot.engine import answer
-from bot.question import Question
-from knowledge.schema import Conversation
-from tests.test_conversation import muse_spark_id
+from tests.conversation_support import FOLLOW_UP, SCORE_Q, assert_context_kept
 from tests.fakes.discord import BOT_ID, BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERSON, USER_ID, FakeDiscord
 from tests.test_discord_gateway import answered, start_bot, stop_bot
 
 pytestmark = pytest.mark.asyncio
 
-SCORE_Q = "What did Muse Spark score on GPQA Diamond?"
-FOLLOW_UP = "and GPT-5.4?"
 OTHER_PERSON = {**PERSON, "id": str(USER_ID + 1), "username": "bob", "global_name": "bob"}
 KEY = f"discord:{GUILD_ID}:{CHANNEL_ID}:user:{USER_ID}"
 
@@ -42,20 +35,6 @@ async def say(fake: FakeDiscord, text: str, author: dict = PERSON, channel: int 
     await fake.dispatch("MESSAGE_CREATE", message)
     posts = await fake.wait_for("POST", f"/channels/{channel}/messages", count=before + 1)
     return posts[-1].json["embeds"][0]
-
-
-def stored(kb, key: str) -> str | None:
-    with kb.engine.connect() as conn:
-        return conn.execute(select(Conversation.context).where(Conversation.key == key)).scalar()
-
-
-def assert_context_kept(kb, key: str) -> None:
-    """The conversation's row holds the first answer's context (when the engine sets one)."""
-    expected = answer(Question(text=SCORE_Q), kb).context
-    raw = stored(kb, key)
-    assert (raw is None) == (expected is None), raw
-    if raw is not None:
-        assert json.loads(raw) == expected and expected["models"] == [muse_spark_id(kb)]
 
 
 async def test_a_follow_up_mention_by_the_same_person_continues(bot, fake_discord, kb):

@@ -6,25 +6,16 @@ person's in that channel. See ``adapters.slack.convert``.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
 
 from adapters.slack.app import SlackBot
-from bot.engine import answer
-from bot.question import Question
-from knowledge.schema import Conversation
-from tests.test_conversation import muse_spark_id
+from tests.conversation_support import FOLLOW_UP, SCORE_Q, assert_context_kept, stored
 from tests.slack_support import RunningApp, settings_for
 
 pytestmark = pytest.mark.asyncio
 
-SCORE_Q = "What did Muse Spark score on GPQA Diamond?"
-FOLLOW_UP = "and GPT-5.4?"
 TOP = "1700000000.000100"
 
 
@@ -65,20 +56,6 @@ class Asker:
 
 def header(payload: dict) -> str:
     return payload["blocks"][0]["text"]["text"]
-
-
-def stored(kb, key: str) -> str | None:
-    with kb.engine.connect() as conn:
-        return conn.execute(select(Conversation.context).where(Conversation.key == key)).scalar()
-
-
-def assert_context_kept(kb, key: str) -> None:
-    """The conversation's row holds the first answer's context (when the engine sets one)."""
-    expected = answer(Question(text=SCORE_Q), kb).context
-    raw = stored(kb, key)
-    assert (raw is None) == (expected is None), raw
-    if raw is not None:
-        assert json.loads(raw) == expected and expected["models"] == [muse_spark_id(kb)]
 
 
 async def test_a_mention_in_the_thread_of_an_answer_continues_it(app, fake, kb):
