@@ -41,7 +41,8 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
     reader = lambda t: parse(t, kb.index(), today)  # noqa: E731
     part, others = focus.question_in(text, reader, kb.index())
     parsed = followup.continue_from(part, context, kb.index())
-    pieces = parts.clauses(parsed.text, reader) if len(parsed.models) > 1 else []
+    several = len(parsed.models) > 1 or len(parsed.benchmarks) > 1
+    pieces = parts.clauses(parsed.text, reader) if several else []
     if pieces:
         result = parts.combine(text, [_free_text(kb, clause, p) for clause, p in pieces])
     else:
@@ -129,6 +130,8 @@ def _route(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         return compared
     if p.models:
         return _about_model(kb, text, p)
+    if p.benchmarks and p.orgs and not p.has(V.LEADERBOARD_WORDS):
+        return _org_on_benchmarks(kb, text, p)
     if p.benchmarks:
         return _about_benchmark(kb, text, p)
     if p.orgs:
@@ -178,13 +181,29 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     return model_card(kb, text, model)
 
 
+def _org_on_benchmarks(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
+    """An organization's models on a benchmark ("mistral gpqa"): those with a score, side by side."""
+    family = [i for o in p.orgs for i in kb.org_family(o[1])]
+    models = [m.id for m in kb.models_of(family)]
+    scored = list(dict.fromkeys(s.model_id for s in kb.scores(models, [b[1] for b in p.benchmarks])))
+    if not scored:
+        return _about_benchmark(kb, text, p)
+    p.models = [("model", i) for i in scored[: families.MAX_MEMBERS]]
+    names = fmt.join_names([kb.index().name(o) for o in p.orgs])
+    p.notes.append(f"{names}: {fmt.count(len(scored), 'model')} with a score here.")
+    if len(p.models) == 1:
+        return _about_model(kb, text, p)
+    return compare_answer(kb, text, p.models, p.benchmarks)
+
+
 def _about_benchmark(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     bench = p.benchmarks[0]
     worst = p.has(V.WORSE_WORDS)
     if p.has(V.LEADERBOARD_WORDS) or p.count or p.leaderboard:
         return leaderboard_answer(kb, text, bench, p.count, worst)
-    if p.unknown_words:
-        return unknown_names(text, p.unknown_words)
+    blocking = [m for m in p.unknown_words if m.suggestions or p.has(V.SCORE_WORDS)]
+    if blocking:
+        return unknown_names(text, blocking)
     return benchmark_card(kb, text, bench)
 
 

@@ -20,10 +20,15 @@ def resolve(kb: KnowledgeBase, question: str, parsed: Parsed) -> Answer | None:
     or when nothing in particular was asked of a family."""
     for family in sorted(parsed.families, key=lambda f: (f.refs[0][0] != "benchmark" or len(f.refs) > 1)):
         kind = family.refs[0][0]
+        explicit = bool(parsed.models if kind == "model" else parsed.benchmarks)
         members = _members_with_scores(kb, family, parsed) if kind == "model" else _benchmarks(kb, family, parsed)
+        if members is None and len(family.refs) == 1:
+            members = list(family.refs)
         if members is None:
             return _which_one(kb, question, family)
         if not members:
+            if explicit:  # "is Muse Spark open, unlike Llama?": the named model is what is asked about
+                continue
             return _none_holds(kb, question, family, parsed)
         target = parsed.models if kind == "model" else parsed.benchmarks
         for ref in members[:MAX_MEMBERS]:
@@ -66,6 +71,8 @@ def _note(kb: KnowledgeBase, family: Mention, members: list[Ref], parsed: Parsed
     index = kb.index()
     names = [index.name(m) for m in members[:MAX_MEMBERS]]
     what = _what_is_asked(kb, parsed, family.refs[0][0])
+    if len(members) == 1 and len(family.refs) == 1:
+        return f"Taking “{family.text}” as {names[0]}, the only name it fits."
     if len(members) == 1:
         return f"The only {family.text} with {what} in the knowledge base is {names[0]}."
     more = f" (the newest {MAX_MEMBERS} of {len(members)})" if len(members) > MAX_MEMBERS else ""
@@ -78,7 +85,9 @@ def _what_is_asked(kb: KnowledgeBase, parsed: Parsed, kind: str) -> str:
         return fmt.a_an(f"{fmt.join_names([index.name(b) for b in parsed.benchmarks])} score")
     if kind == "model" and parsed.fields:
         return "that figure"
-    return "a score for " + fmt.join_names([index.name(m) for m in parsed.models])
+    if parsed.models:
+        return "a score for " + fmt.join_names([index.name(m) for m in parsed.models])
+    return "scores"
 
 
 def _none_holds(kb: KnowledgeBase, question: str, family: Mention, parsed: Parsed) -> Answer:

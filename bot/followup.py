@@ -89,9 +89,16 @@ def _nothing_named(parsed: Parsed, last: "_Last") -> None:
     parsed.models = list(last.models)
     if len(last.models) < 2 and (parsed.has(V.COMPARE_WORDS) or "which" in parsed.words) and len(last.recent) > 1:
         parsed.models = last.recent[:2]
-    if not parsed.fields:
+    if not parsed.fields and not _asks_its_own(parsed):
         parsed.benchmarks = list(last.benchmarks)
         parsed.fields = [] if last.benchmarks else list(last.fields)
+
+
+def _asks_its_own(parsed: Parsed) -> bool:
+    """A question with words of its own ("where can I use it?") asks something new of the same models."""
+    return any(w not in V.FUNCTION_WORDS and w not in V.FOLLOWUP_POINTERS and w not in V.FOLLOWUP_OPENERS
+               and w not in V.COMPARE_WORDS and w not in V.LEADERBOARD_WORDS and w.isalpha()
+               for w in parsed.words)
 
 
 def _reads_as_followup(parsed: Parsed) -> bool:

@@ -109,7 +109,14 @@ def _place(parsed: Parsed, mention: Mention) -> None:
             return
 
 
+_NUMBER_NAMES = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                             "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+                                             .split())}
+
+
 def _count(words: list[str]) -> int | None:
+    """How many a leaderboard question asks for: "top 3", "best 5 models", "the top three"."""
+    words = [str(_NUMBER_NAMES[w]) if w in _NUMBER_NAMES else w for w in words]
     for i, word in enumerate(words):
         if word.isdigit() and 0 < int(word) <= 100:
             before = words[i - 1] if i else ""

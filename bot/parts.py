@@ -1,7 +1,7 @@
 """Questions in several parts: "GPQA of Muse Spark and context window of Gemini 2.5 Pro".
 
-A question splits at "and" or ";" when at least two of its clauses each name a model and ask something
-of it (a score or a field); each clause is answered on its own and the answers are joined, their
+A question splits at "and" or ";" when at least two of its clauses each ask something whole (a score
+or a field of a model they name, or a benchmark's leaders); each clause is answered on its own and the answers are joined, their
 sources numbered once. A clause that points back ("and what's its GPQA?") does not split the question.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from bot import vocabulary as V
 from bot.intents import Parsed
 from bot.question import Answer, SourceRef
 
@@ -24,8 +25,17 @@ def clauses(text: str, parse: Callable[[str], Parsed]) -> list[tuple[str, Parsed
     if len(parts) < 2:
         return []
     parsed = [(part, parse(part)) for part in parts]
-    asking = [(t, p) for t, p in parsed if p.models and (p.benchmarks or p.fields) and not p.problems]
+    asking = [(t, p) for t, p in parsed if _asks(p)]
     return asking[:MAX_PARTS] if len(asking) >= 2 and len(asking) == len(parsed) else []
+
+
+def _asks(p: Parsed) -> bool:
+    """A clause that asks something whole: of a model it names, or for a benchmark's leaders."""
+    if p.problems:
+        return False
+    if p.models:
+        return bool(p.benchmarks or p.fields)
+    return bool(p.benchmarks) and (p.has(V.LEADERBOARD_WORDS) or p.count is not None)
 
 
 def combine(question: str, answers: list[Answer]) -> Answer:

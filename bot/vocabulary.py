@@ -66,18 +66,21 @@ FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
                      "license", "licence", "licensed", "proprietary"),
     "modalities": ("modality", "modalities", "multimodal", "input", "inputs", "output", "outputs",
                    "accept", "accepts", "image", "images", "voice", "audio", "video", "speech", "vision",
-                   "photo", "photos", "picture", "pictures", "pics"),
+                   "photo", "photos", "picture", "pictures", "pics", "file types", "files", "take in", "pdf"),
     "context_window": ("context", "context window", "context length", "window", "token limit", "how many tokens",
                        "ctx", "prompt", "prompts"),
-    "max_output_tokens": ("max output", "maximum output", "output tokens", "output limit", "max tokens"),
-    "knowledge_cutoff": ("cutoff", "cut off", "knowledge cutoff", "training data"),
+    "max_output_tokens": ("max output", "maximum output", "output tokens", "output limit", "max tokens",
+                          "output length", "longest answer", "longest output", "longest response"),
+    "knowledge_cutoff": ("cutoff", "cut off", "knowledge cutoff", "training data up to", "trained up to",
+                         "data up to"),
     "pricing": ("price", "prices", "pricing", "cost", "costs", "expensive", "cheap", "cheaper", "cheapest",
                 "pricier", "priciest", "per token", "how much is"),
     "modes": ("mode", "modes"),
     "aliases": ("alias", "aliases", "codename", "codenames", "aka", "also known", "internal name",
                 "api id", "called", "known as", "other names"),
     "reasoning": ("reasoning", "reason", "think", "thinking"),
-    "status": ("status", "available", "availability", "access"),
+    "status": ("status", "available", "availability", "access", "deprecated", "retired", "discontinued",
+               "still around", "still available"),
 }
 """Phrases that ask for one field of a model card, matched on normalised words."""
 
@@ -109,6 +112,9 @@ SYNONYMS = (
     frozenset("build built rebuilt develop developed development".split()),
     frozenset("long months years weeks time duration".split()),
     frozenset("agent agents subagent subagents".split()),
+    frozenset("doctor doctors physician physicians clinician clinicians".split()),
+    frozenset("buy bought buys acquire acquired acquires acquisition purchase purchased".split()),
+    frozenset("run runs running lead leads led head heads chief".split()),
 )
 """Words that mean the same thing in a question about facts ("tool calling" is "function calling")."""
 

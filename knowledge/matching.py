@@ -504,11 +504,11 @@ class AliasIndex:
                 return False
             other = self._longest(scan.toks, scan.readings, j)
             return other is None or bool({kind for kind, _ in other[1]} & name_kinds)
+        if is_tier_word(tok.norm):
+            return not scan.next_is(j, _MODE_WORDS)
         if (len(tok.norm) <= 3 and not tok.upper) or scan.words.near(tok.norm, min_length=5) \
                 or self._names_another(scan, j, kinds):
             return False
-        if is_tier_word(tok.norm) and kinds & {"model", "benchmark", "org"}:
-            return not scan.next_is(j, _MODE_WORDS)
         if scan.cased_name(j):
             if tok.cap:
                 return True
@@ -566,11 +566,11 @@ class AliasIndex:
             norms = [scan.toks[i].norm for i in run]
             raws = [scan.toks[i].raw for i in run]
             if all(n.isdigit() or n in _SIZE_LETTERS for n in norms) \
-                    or not any(n.isdigit() or not is_common(r, scan.langs) for n, r in zip(norms, raws)):
+                    or not any(n.isdigit() or (len(n) > 1 and not is_common(r, scan.langs)) for n, r in zip(norms, raws)):
                 continue
             span, start, stop = scan.span(run[0], run[-1] + 1)
             namey = any(n.isdigit() or (n not in self.vocab and self.vocab.near(n)) for n in norms) \
-                or any(scan.toks[i].upper for i in run)
+                or any(scan.toks[i].upper and len(scan.toks[i].norm) >= 4 for i in run)
             mentions.append(Mention(span, start, stop, "unknown", [], self.suggest(span), namey))
         return mentions
 
