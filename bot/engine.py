@@ -41,7 +41,8 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
     reader = lambda t: parse(t, kb.index(), today)  # noqa: E731
     part, others = focus.question_in(text, reader, kb.index())
     parsed = followup.continue_from(part, context, kb.index())
-    several = len(parsed.models) > 1 or len(parsed.benchmarks) > 1
+    kinds = [f.refs[0][0] for f in parsed.families]
+    several = len(parsed.models) + kinds.count("model") > 1 or len(parsed.benchmarks) + kinds.count("benchmark") > 1
     pieces = parts.clauses(parsed.text, reader) if several else []
     if pieces:
         result = parts.combine(text, [_free_text(kb, clause, p) for clause, p in pieces])
@@ -201,9 +202,8 @@ def _about_benchmark(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     worst = p.has(V.WORSE_WORDS)
     if p.has(V.LEADERBOARD_WORDS) or p.count or p.leaderboard:
         return leaderboard_answer(kb, text, bench, p.count, worst)
-    blocking = [m for m in p.unknown_words if m.suggestions or p.has(V.SCORE_WORDS)]
-    if blocking:
-        return unknown_names(text, blocking)
+    if p.unknown_words and p.has(V.SCORE_WORDS):
+        return unknown_names(text, p.unknown_words)
     return benchmark_card(kb, text, bench)
 
 

@@ -48,12 +48,13 @@ def also_asked(others: list[str]) -> str:
 
 
 def _weight(sentence: str, p: Parsed) -> int:
-    """How much a sentence looks like the question: known names count most, then a question mark."""
-    named = min(len(p.models) + len(p.benchmarks) + len(p.orgs) + len(p.families), 2)
+    """How much a sentence looks like the question: models and benchmarks it names count most, then a
+    question mark, then organizations and families."""
+    named = 3 * min(len(p.models) + len(p.benchmarks), 2) + min(len(p.orgs) + len(p.families), 2)
     asks = bool(p.fields) or p.has(_ASKING) or p.since is not None or p.until is not None
     if not (named or asks or p.problems):
         return 0
-    return 3 * named + bool(p.problems) + 2 * ("?" in sentence or "？" in sentence) + asks
+    return named + bool(p.problems) + 3 * ("?" in sentence or "？" in sentence) + asks
 
 
 def _context_before(earlier: list[Parsed]) -> dict | None:

@@ -33,9 +33,11 @@ def _asks(p: Parsed) -> bool:
     """A clause that asks something whole: of a model it names, or for a benchmark's leaders."""
     if p.problems:
         return False
-    if p.models:
-        return bool(p.benchmarks or p.fields)
-    return bool(p.benchmarks) and (p.has(V.LEADERBOARD_WORDS) or p.count is not None)
+    kinds = {f.refs[0][0] for f in p.families}
+    models, benchmarks = bool(p.models) or "model" in kinds, bool(p.benchmarks) or "benchmark" in kinds
+    if models:
+        return benchmarks or bool(p.fields)
+    return benchmarks and (p.has(V.LEADERBOARD_WORDS) or p.count is not None)
 
 
 def combine(question: str, answers: list[Answer]) -> Answer:

@@ -43,6 +43,7 @@ cutoff cut knowledge training data trained
 price prices pricing cost costs costly expensive cheap cheaper cheapest pay paid dollars usd money
 mode modes reasoning reason reasons think thinks thinking
 alias aliases codename codenames called named name names known aka api id ids also internal
+snapshot snapshots version versions variant variants
 status available availability access use used using where
 explain explains describe describes description definition mean means meaning what about info
 information details detail card summary overview facts fact
@@ -72,7 +73,7 @@ FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
     "max_output_tokens": ("max output", "maximum output", "output tokens", "output limit", "max tokens",
                           "output length", "longest answer", "longest output", "longest response"),
     "knowledge_cutoff": ("cutoff", "cut off", "knowledge cutoff", "training data up to", "trained up to",
-                         "data up to"),
+                         "data up to", "up to when", "data goes up to"),
     "pricing": ("price", "prices", "pricing", "cost", "costs", "expensive", "cheap", "cheaper", "cheapest",
                 "pricier", "priciest", "per token", "how much is"),
     "modes": ("mode", "modes"),

@@ -465,6 +465,9 @@ class AliasIndex:
         """Whether a token nothing matched may begin a name: a word that is no question word, or a
         name word that the next token continues ("Command A+", where "command" is also a question word)."""
         norm = scan.toks[i].norm
+        if norm.isdigit() and not (i + 1 < len(scan.toks) and scan.toks[i + 1].joined
+                                   and scan.toks[i + 1].norm.isalpha()):
+            return False  # names do not begin with a bare number ("2024 GPT-4o"), only with one like "4o"
         if norm in scan.words or scan.starts_phrase(i):
             return norm in self.vocab and i + 1 < len(scan.toks) and (
                 (scan.toks[i + 1].joined and scan.toks[i + 1].norm.isdigit()) or scan.version_letter(i + 1))

@@ -87,11 +87,14 @@ def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, mi
         named = [r for r in mentioned if r != fact.subject and keys[r] in text]
         if subjects and fact.subject not in subjects and not any(r in subjects for r in named):
             continue
-        links = len(named) if fact.subject in mentioned else max(len(named) - 1, 0)
         shared = len(content & facts.stems[i])
+        links = len(named) if fact.subject in mentioned else max(len(named) - 1, 0)
+        on_topic = topics.get((fact.topic or "").lower(), 0)
+        if content and not shared and not on_topic:  # names in common make a fact relevant only to what is asked
+            links = 0
         if subjects and fact.subject not in subjects and not shared:
             continue
-        score = 2 * shared + topics.get((fact.topic or "").lower(), 0) + 3 * links
+        score = 2 * shared + on_topic + 3 * links
         if score >= minimum:
             ranked.append((-score, i))
     ranked.sort()
