@@ -20,7 +20,10 @@ def resolve(kb: KnowledgeBase, question: str, parsed: Parsed) -> Answer | None:
     or when nothing in particular was asked of a family."""
     for family in sorted(parsed.families, key=lambda f: (f.refs[0][0] != "benchmark" or len(f.refs) > 1)):
         kind = family.refs[0][0]
-        explicit = bool(parsed.models if kind == "model" else parsed.benchmarks)
+        named = parsed.models if kind == "model" else parsed.benchmarks
+        if set(named) & set(family.refs):  # "the GPT-4o snapshot, GPT-4o (2024-11-20)": the one named
+            continue
+        explicit = bool(named)
         members = _members_with_scores(kb, family, parsed) if kind == "model" else _benchmarks(kb, family, parsed)
         if members is None and len(family.refs) == 1:
             members = list(family.refs)

@@ -127,7 +127,8 @@ QUESTION_WORDS = Lexicon([*(_FUNCTION_WORDS + _QUESTION_WORDS).split(), *(w for 
 COMPARE_WORDS = frozenset("compare compared comparing comparison vs versus v against better worse beat beats "
                           "stronger weaker outperform outperforms difference differ ahead".split())
 LEADERBOARD_WORDS = frozenset("best top worst highest lowest rank ranks ranked ranking rankings leaderboard "
-                              "leaderboards leader leaders leads leading strongest weakest sota winner wins".split())
+                              "leaderboards leader leaders leads leading strongest weakest sota winner wins "
+                              "first 1st winning".split())
 RELEASE_WORDS = frozenset("release releases released launch launches launched announce announced "
                           "announcement ship shipped new newest latest recent recently".split())
 HELP_WORDS = frozenset("help commands command usage examples".split())

@@ -347,10 +347,12 @@ def test_real_leaderboard_and_unknown_name(seeded_kb):
     _, msg = slack_answer(seeded_kb, "top 3 on GPQA Diamond", command=True)
     (table,) = blocks_of(msg, "table")
     assert len(table["rows"]) == 4 and table["rows"][1][0]["text"] == "1"
-    a, msg = slack_answer(seeded_kb, "model Muse", command=True)
+    a, msg = slack_answer(seeded_kb, "model Muse Spark 2", command=True)
     assert not a.found
     (actions,) = blocks_of(msg, "actions")
     assert actions["elements"][0]["value"] == "model Muse Spark"  # the command asked again with the name
+    short, _ = slack_answer(seeded_kb, "model Muse", command=True)
+    assert short.found and short.title == "Muse Spark"  # the one name "Muse" is a part of
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -21,6 +21,26 @@ from tests.conftest import _fresh_url
 
 ALL_CASES = load_cases(CASES)
 MIN_PHRASINGS = 300
+HELD_OUT = [(path.stem.removeprefix("understanding-"), case) for path in sorted(CASES.parent.glob(
+    "understanding-holdout*.yaml")) for case in load_cases(path)]
+"""Sets written by people who had not read the engine; measured before any change was made for them
+(bench/README.md gives those first numbers)."""
+
+KNOWN_GAPS = {
+    "understanding/facts_by_meaning-26": "'good at' finds capability facts, not the one quoting 'visual understanding'",
+    "holdout/other_languages-11": "a leaderboard asked in German ('Wer führt') gets the benchmark card",
+    "holdout/facts_by_meaning-01": "tool calling is a stored fact, answered with intent 'fact'",
+    "holdout/facts_by_meaning-02": "tool calling is a stored fact, answered with intent 'fact'",
+    "holdout2/running_text-15": "no filter on model facts yet (open weights): the finder issue",
+    "holdout2/plain_english-04": "no ranking by model facts yet (context window): the finder issue",
+    "holdout2/long_messages-06": "the count ('the top three') is in another sentence than the benchmark",
+    "holdout2/long_messages-08": "a second ask of a long message in another sentence is listed, not answered",
+    "holdout2/multi_part-08": "two fact questions in one are not split (only score, field and leaderboard parts are)",
+    "holdout2/facts_by_meaning-10": "a fact naming both names outranks the one with the asked word",
+    "holdout2/plain_english-01": "'smartest according to <org>' is not read as that organization's index",
+    "holdout2/plain_english-02": "'coder' is read as the one Coder model, not as 'who codes best'",
+}
+"""Cases the bot still gets wrong, each with why: they must keep failing until fixed (strict xfail)."""
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +63,28 @@ def _describe(turn: dict) -> str:
     return ", ".join(f"{key}={turn[key]!r}" for key in ("found", "intent", "has", "not", "max_len") if key in turn)
 
 
-@pytest.mark.parametrize("case", ALL_CASES, ids=[case.id for case in ALL_CASES])
+def _marked(set_name: str, case):
+    gap = KNOWN_GAPS.get(f"{set_name}/{case.id}")
+    name = case.id if set_name == "understanding" else f"{set_name}-{case.id}"
+    return pytest.param(case, id=name, marks=pytest.mark.xfail(reason=gap, strict=True) if gap else ())
+
+
+@pytest.mark.parametrize("case", [_marked("understanding", case) for case in ALL_CASES])
 def test_understanding(kbs, case):
+    _ask_case(kbs, case)
+
+
+@pytest.mark.parametrize("case", [_marked(name, case) for name, case in HELD_OUT])
+def test_held_out(kbs, case):
+    _ask_case(kbs, case)
+
+
+def test_every_known_gap_names_a_case():
+    ids = {f"understanding/{case.id}" for case in ALL_CASES} | {f"{name}/{case.id}" for name, case in HELD_OUT}
+    assert set(KNOWN_GAPS) <= ids
+
+
+def _ask_case(kbs, case):
     kb = kbs[case.kb]
     context = None
     for n, turn in enumerate(case.turns, 1):
