@@ -69,6 +69,7 @@ FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
                    "accept", "accepts", "image", "images", "voice", "audio", "video", "speech", "vision",
                    "photo", "photos", "picture", "pictures", "pics", "file types", "files", "take in", "pdf"),
     "context_window": ("context", "context window", "context length", "window", "token limit", "how many tokens",
+                       "max context", "maximum context",
                        "ctx", "prompt", "prompts"),
     "max_output_tokens": ("max output", "maximum output", "output tokens", "output limit", "max tokens",
                           "output length", "longest answer", "longest output", "longest response"),

@@ -79,11 +79,12 @@ _TRIGGER_ZIPF = 4.2
 
 
 TIER_WORDS = frozenset("""
-mini nano micro tiny small medium large xl pro max ultra plus lite light flash turbo fast instant heavy air
-omni preview exp experimental beta alpha mega super hyper hard verified extended
+mini nano micro tiny small medium large xl pro max ultra lite flash turbo fast instant heavy air omni
+preview exp experimental beta alpha mega
 """.split())
 """Words model and benchmark names across the industry use to tell siblings apart: tiers, sizes and
-speeds ("GPT-4o mini", "Grok 4 Heavy", "HealthBench Hard"). They describe names, not questions: after
+speeds ("GPT-4o mini", "Grok 4 Heavy"); words chat also uses otherwise ("plus", "super", "hard")
+are left out. They describe names, not questions: after
 a known name such a word is taken as part of a longer, unknown name, so "GPT-5.4 mini" is never
 answered with GPT-5.4's figures when the knowledge base does not hold a GPT-5.4 mini."""
 
