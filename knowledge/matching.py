@@ -400,8 +400,45 @@ class AliasIndex:
                 continue
             mention, i = found
             mentions.append(mention)
+        leftover = self._elliptical(scan, mentions, leftover)
         mentions.extend(self._unknown_runs(scan, leftover))
         return sorted(mentions, key=lambda m: m.start)
+
+    def _elliptical(self, scan: "_Scan", mentions: list[Mention], leftover: list[int]) -> list[int]:
+        """Names said in short after another ("Gemini 2.5 Pro vs Flash", "GPT-5.5 or the mini"): the
+        words after a connector extend, or replace the end of, the name before it when that makes a
+        known name."""
+        ends = {m.end: m for m in mentions if m.resolved}
+        taken: set[int] = set()
+        for i in leftover:
+            if i in taken or i < 2 or scan.toks[i - 1].norm not in _CONNECTORS:
+                continue
+            k = i - 2
+            while k > 0 and i - k <= 3 and scan.toks[k].end not in ends and scan.toks[k].norm in scan.words:
+                k -= 1  # "GPT-5.5 better than mini"
+            before = ends.get(scan.toks[k].end)
+            if before is None:
+                continue
+            j = i
+            while j < len(scan.toks) and j in leftover and scan.toks[j].norm in self.vocab and j - i < 3:
+                j += 1
+            found = self._replace_end(before, [t.norm for t in scan.toks[i:j]])
+            if found is not None:
+                span, start, stop = scan.span(i, j)
+                mentions.append(Mention(span, start, stop, "short", [found]))
+                taken.update(range(i, j))
+        return [i for i in leftover if i not in taken]
+
+    def _replace_end(self, before: Mention, words: list[str]) -> Ref | None:
+        if not words or len(before.refs) != 1:
+            return None
+        head = normalize(self.names[before.refs[0]]).split()
+        for keep in range(len(head), 0, -1):
+            refs = self.exact.get(" ".join(head[:keep] + words), frozenset())
+            same_kind = [r for r in refs if r[0] == before.refs[0][0]]
+            if len(same_kind) == 1 and same_kind[0] != before.refs[0]:
+                return same_kind[0]
+        return None
 
     def _mention_at(self, scan: "_Scan", i: int) -> tuple[Mention, int] | None:
         """The name starting at token ``i`` and the token after it, or None."""
@@ -588,6 +625,7 @@ class AliasIndex:
 
 _KINDS = frozenset({"org", "model", "benchmark"})
 _SIZE_LETTERS = frozenset("kmbt")
+_CONNECTORS = frozenset({"vs", "versus", "v", "or", "and", "against", "to", "than"})
 _MODE_WORDS = frozenset({"mode", "modes", "setting", "settings", "version"})
 _COPULAS = frozenset({"is", "are", "was", "were", "isn", "aren", "wasn", "s"})
 
