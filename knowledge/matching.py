@@ -643,7 +643,10 @@ class _Scan:
     """Languages other than English the text is written in (see ``knowledge.words.languages_of``)."""
 
     def span(self, i: int, end: int) -> tuple[str, int, int]:
+        """The text of tokens ``i`` to ``end`` (a bracket the name opened is closed: "GPT-4o (2024-11-20)")."""
         start, stop = self.toks[i].start, self.toks[end - 1].end
+        if self.text.count("(", start, stop) > self.text.count(")", start, stop) and self.text[stop:stop + 1] == ")":
+            stop += 1
         return self.text[start:stop], start, stop
 
     def starts_phrase(self, j: int) -> bool:

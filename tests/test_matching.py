@@ -215,3 +215,53 @@ def test_lexicon_one_edit_corrections():
     assert words.near("gqpa") == ["gpqa"]
     assert words.near("xyzzy") == []
     assert words.near("spark") == []
+
+
+# -- what names look like ----------------------------------------------------------------------------
+
+MORE = AliasIndex([(kind, i, alias, True) for (kind, i), alias in {
+    ("model", 1): "Muse Spark", ("model", 2): "GPT-5.4", ("model", 3): "GPT-5.4 mini",
+    ("model", 4): "Llama 4 Scout 17B Instruct", ("model", 5): "Gemini 2.5 Pro", ("model", 6): "Gemini 2.5 Flash",
+    ("model", 7): "Command R", ("model", 8): "Command R+", ("model", 9): "GPT-4o (2024-11-20)",
+    ("model", 10): "GPT-4o (2024-08-06)", ("model", 11): "Mistral Medium 3",
+    ("benchmark", 1): "CharXiv Reasoning", ("benchmark", 2): "Humanity's Last Exam", ("benchmark", 3): "GPQA Diamond",
+    ("org", 1): "DeepSeek", ("org", 2): "Mistral",
+}.items()])
+
+
+def found(text):
+    return [(m.text, m.status, [MORE.name(r) for r in m.refs]) for m in MORE.find_mentions(text, QUESTION_WORDS)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # an ordinary word ends a name; a tier word or a number continues it
+    ("when did Mistral Medium 3 come out", [("Mistral Medium 3", "exact", ["Mistral Medium 3"])]),
+    ("GPT-5.4 heavy on GPQA Diamond", [("GPT-5.4 heavy", "extended", ["GPT-5.4"]),
+                                        ("GPQA Diamond", "exact", ["GPQA Diamond"])]),
+    ("DeepSeek V9 context window", [("DeepSeek V9", "extended", ["DeepSeek"])]),
+    # "+" and snapshots are part of the name
+    ("Command R+ context", [("Command R+", "exact", ["Command R+"])]),
+    ("GPT-4o (2024-11-20) on GPQA", [("GPT-4o (2024-11-20)", "exact", ["GPT-4o (2024-11-20)"]),
+                                      ("GPQA", "short", ["GPQA Diamond"])]),
+    # short forms, acronyms, families, names said in short after another
+    ("Muse Spark CharXiv", [("Muse Spark", "exact", ["Muse Spark"]), ("CharXiv", "short", ["CharXiv Reasoning"])]),
+    ("context window of Llama 4 Scout", [("Llama 4 Scout", "short", ["Llama 4 Scout 17B Instruct"])]),
+    ("HLE score of muse spark", [("HLE", "short", ["Humanity's Last Exam"]), ("muse spark", "exact", ["Muse Spark"])]),
+    ("gemini context", [("gemini", "family", ["Gemini 2.5 Flash", "Gemini 2.5 Pro"])]),
+    ("GPT-4o on GPQA", [("GPT-4o", "family", ["GPT-4o (2024-08-06)", "GPT-4o (2024-11-20)"]),
+                        ("GPQA", "short", ["GPQA Diamond"])]),
+    ("Gemini 2.5 Pro vs Flash", [("Gemini 2.5 Pro", "exact", ["Gemini 2.5 Pro"]), ("Flash", "short", ["Gemini 2.5 Flash"])]),
+    # another script, and a message in another language
+    ("Muse SparkのGPQA Diamondのスコアは？", [("Muse Spark", "exact", ["Muse Spark"]),
+                                          ("GPQA Diamond", "exact", ["GPQA Diamond"])]),
+    ("Wie hat Muse Spark bei GPQA Diamond abgeschnitten?", [("Muse Spark", "exact", ["Muse Spark"]),
+                                                           ("GPQA Diamond", "exact", ["GPQA Diamond"])]),
+])
+def test_names_end_where_they_stop_looking_like_names(text, expected):
+    assert found(text) == expected
+
+
+def test_a_typed_number_is_never_continued_by_another():
+    assert MORE.resolve("GPT-5").status != "exact" and not MORE.resolve("GPT-4").found
+    assert not MORE.resolve("GPT-4o (2024-05-13)").found
+    assert MORE.name(MORE.resolve("Command R+").ref) == "Command R+"
