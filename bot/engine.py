@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from bot import families, focus, followup, format as fmt, parts, subscriptions, vocabulary as V
 from bot.answers.fields import fields_answer
@@ -37,13 +38,15 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
         return result
     if not text:
         return help_answer(kb, text)
-    today = today or dt.date.today()
-    reader = lambda t: parse(t, kb.index(), today)  # noqa: E731
+    return _conversational(kb, text, today or dt.date.today(), context)
+
+
+def _conversational(kb: KnowledgeBase, text: str, today: dt.date, context: dict | None) -> Answer:
+    """Free text as people type it: the question in a long message, a follow-up, several parts."""
+    reader = functools.partial(_parse, kb=kb, today=today)
     part, others = focus.question_in(text, reader, kb.index())
     parsed = followup.continue_from(part, context, kb.index())
-    kinds = [f.refs[0][0] for f in parsed.families]
-    several = len(parsed.models) + kinds.count("model") > 1 or len(parsed.benchmarks) + kinds.count("benchmark") > 1
-    pieces = parts.clauses(parsed.text, reader) if several else []
+    pieces = parts.clauses(parsed.text, reader) if parts.may_have_parts(parsed) else []
     if pieces:
         result = parts.combine(text, [_free_text(kb, clause, p) for clause, p in pieces])
     else:
@@ -52,6 +55,10 @@ def answer(question: Question, kb: KnowledgeBase, today: dt.date | None = None,
         result.text += "\n" + focus.also_asked(others)
     result.context = followup.context_of(parsed, result, context)
     return result
+
+
+def _parse(text: str, kb: KnowledgeBase, today: dt.date) -> Parsed:
+    return parse(text, kb.index(), today)
 
 
 def _command(question: Question, kb: KnowledgeBase, text: str) -> tuple[Answer, Parsed]:

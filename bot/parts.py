@@ -19,6 +19,12 @@ _MARKER = re.compile(r"\[(\d+)\]")
 MAX_PARTS = 3
 
 
+def may_have_parts(parsed: Parsed) -> bool:
+    """Whether a question names enough for two parts: two models, or two benchmarks (families count)."""
+    kinds = [f.refs[0][0] for f in parsed.families]
+    return len(parsed.models) + kinds.count("model") > 1 or len(parsed.benchmarks) + kinds.count("benchmark") > 1
+
+
 def clauses(text: str, parse: Callable[[str], Parsed]) -> list[tuple[str, Parsed]]:
     """The clauses of a question that each ask something of a model they name; [] when it has not two."""
     parts = [p for p in _SPLIT.split(text) if p.strip()]
