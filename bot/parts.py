@@ -56,7 +56,7 @@ def combine(question: str, answers: list[Answer]) -> Answer:
             if ref not in sources:
                 sources.append(ref)
             mapping[n] = sources.index(ref) + 1
-        texts.append(_MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", part.text))
+        texts.append(_renumber(part.text, mapping))
         part.table = _renumbered(part.table, mapping)
     first = answers[0]
     table = next((a.table for a in answers if a.table), None)
@@ -65,9 +65,13 @@ def combine(question: str, answers: list[Answer]) -> Answer:
                   "\n".join(texts), table, fields, sources, chart=first.chart)
 
 
-def _renumbered(table, mapping):
+def _renumber(text: str, mapping: dict[int, int]) -> str:
+    """Citation markers ("[2]") numbered as in the combined answer."""
+    return _MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)
+
+
+def _renumbered(table, mapping: dict[int, int]):
     if table is None:
         return None
-    table.rows = [[_MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", cell) for cell in row]
-                  for row in table.rows]
+    table.rows = [[_renumber(cell, mapping) for cell in row] for row in table.rows]
     return table
