@@ -81,6 +81,8 @@ FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
     "aliases": ("alias", "aliases", "codename", "codenames", "aka", "also known", "internal name",
                 "api id", "called", "known as", "other names"),
     "reasoning": ("reasoning", "reason", "think", "thinking"),
+    "tool_calling": ("tool calling", "tool call", "tool calls", "tool use", "function calling", "function calls",
+                     "call functions", "use tools"),
     "status": ("status", "available", "availability", "access", "deprecated", "retired", "discontinued",
                "still around", "still available"),
 }

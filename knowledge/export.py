@@ -13,7 +13,7 @@ from knowledge.schema import Alias, Benchmark, Fact, Model, Organization, Pack, 
 
 MODEL_FIELDS = ("family", "released", "status", "open_weights", "license", "input_modalities",
                 "output_modalities", "context_window", "max_output_tokens", "knowledge_cutoff",
-                "reasoning", "modes", "pricing", "description")
+                "reasoning", "tool_calling", "modes", "pricing", "description")
 
 
 def export_pack(engine: Engine, pack_id: str | None = None) -> dict[str, Any]:

@@ -165,6 +165,7 @@ class ModelIn(_Record):
     max_output_tokens: Count | None = None
     knowledge_cutoff: DayOrMonth | None = None
     reasoning: bool | None = None
+    tool_calling: bool | None = None
     modes: Words | None = None
     pricing: PricingIn | None = None
     description: Text | None = None

@@ -370,7 +370,7 @@ class _Writer:
                     open_weights=m.open_weights, license=m.license, input_modalities=m.input_modalities,
                     output_modalities=m.output_modalities, context_window=m.context_window,
                     max_output_tokens=m.max_output_tokens, knowledge_cutoff=m.knowledge_cutoff,
-                    reasoning=m.reasoning, modes=m.modes, pricing=pricing or None,
+                    reasoning=m.reasoning, tool_calling=m.tool_calling, modes=m.modes, pricing=pricing or None,
                     description=m.description, source_id=self._source(m.source))
 
     def _benchmark_fields(self, b) -> dict:

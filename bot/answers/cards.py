@@ -14,7 +14,7 @@ FIELD_LABELS = {
     "org": "Made by", "released": "Released", "status": "Status", "open_weights": "Open weights",
     "license": "Licence", "input": "Input", "output": "Output", "context_window": "Context window",
     "max_output_tokens": "Max output", "knowledge_cutoff": "Knowledge cutoff", "reasoning": "Reasoning",
-    "modes": "Modes", "pricing": "Pricing", "family": "Family", "aliases": "Also known as",
+    "tool_calling": "Tool calling", "modes": "Modes", "pricing": "Pricing", "family": "Family", "aliases": "Also known as",
 }
 
 CARD_FACTS = 4
@@ -24,7 +24,7 @@ FIELD_NOUNS = {
     "org": "maker", "released": "release date", "status": "status", "open_weights": "open-weights status",
     "license": "licence", "input": "input modalities", "output": "output modalities",
     "context_window": "context window", "max_output_tokens": "output limit", "knowledge_cutoff": "knowledge cutoff",
-    "reasoning": "reasoning support", "modes": "modes", "pricing": "price", "family": "family", "aliases": "aliases",
+    "reasoning": "reasoning support", "tool_calling": "tool-calling support", "modes": "modes", "pricing": "price", "family": "family", "aliases": "aliases",
 }
 """How a sentence names each field: "does not hold the release date of …"."""
 
@@ -33,6 +33,7 @@ ASKED_FIELDS = {
     "modalities": ["input", "output"], "context_window": ["context_window"],
     "max_output_tokens": ["max_output_tokens"], "knowledge_cutoff": ["knowledge_cutoff"],
     "pricing": ["pricing"], "modes": ["modes"], "aliases": ["aliases"], "reasoning": ["reasoning", "modes"],
+    "tool_calling": ["tool_calling"],
     "status": ["status"],
 }
 """Which card fields answer each asked-for field."""
@@ -66,6 +67,7 @@ def model_fields(kb: KnowledgeBase, model_id: int) -> dict[str, str | None]:
         "max_output_tokens": fmt.tokens(m.max_output_tokens) if m.max_output_tokens else None,
         "knowledge_cutoff": m.knowledge_cutoff,
         "reasoning": None if m.reasoning is None else fmt.yes_no(m.reasoning),
+        "tool_calling": None if m.tool_calling is None else fmt.yes_no(m.tool_calling),
         "modes": ", ".join(m.modes) if m.modes else None,
         "pricing": _pricing(m.pricing),
         "family": m.family,

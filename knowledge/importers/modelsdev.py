@@ -2,7 +2,8 @@
 
 The input is one JSON object keyed by ``lab/model-id``. Labs become organizations with display names,
 entries become models (their ids become aliases), benchmark results become benchmarks and scores, and
-what the pack format has no field for (tool calling, links, weights, extra prices) becomes facts.
+what the pack format has no field for (links, weights, extra prices) becomes facts; tool calling is both a
+field and a fact.
 
 Bad data aborts the whole conversion with a ``ModelsDevError`` naming the entry; messy but valid data
 (missing fields, nulls, spelling variants, repeated scores) is converted, and what was left out is
@@ -203,6 +204,7 @@ class _Builder:
             "max_output_tokens": entry.count("limit.output", limit.get("output")),
             "knowledge_cutoff": entry.date("knowledge", month_ok=True),
             "reasoning": entry.flag("reasoning"),
+            "tool_calling": entry.flag("tool_call"),
             "pricing": self._pricing(entry, name),
             "source": SOURCE_ID,
         }
