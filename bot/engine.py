@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import replace
 
-from bot import families, focus, followup, format as fmt, parts, subscriptions, vocabulary as V
+from bot import families, finder, focus, followup, format as fmt, parts, subscriptions, vocabulary as V
+from bot.answers.finder import finder_answer
 from bot.answers.fields import fields_answer
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
 from bot.answers.facts import fact_answer, not_held, specific_words
@@ -129,6 +131,9 @@ def _route(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     named = p.models or p.benchmarks or p.orgs
     if p.has(V.HELP_WORDS) and not named:
         return help_answer(kb, text)
+    found = _find(kb, text, p)
+    if found:
+        return found
     if len(p.models) >= 2:
         if p.fields and not p.benchmarks:
             return fields_answer(kb, text, p.models, p.fields)
@@ -156,6 +161,25 @@ def _route(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         return cannot_answer(text, "On which benchmark? Name one, for example: top 5 on GPQA Diamond.", names)
     return cannot_answer(
         text, "I don't know how to answer that from the knowledge base. Ask for help to see what I can answer.")
+
+
+def _find(kb: KnowledgeBase, text: str, p: Parsed) -> Answer | None:
+    """A question about models by their fields ("open-weights models with at least 128k context")."""
+    query = finder.read(kb, text, p)
+    if query is None:
+        return None
+    if p.benchmarks:
+        ranked = p.has(V.LEADERBOARD_WORDS) or query.sort in (None, "score")
+        if len(p.benchmarks) > 1 or not ranked:
+            return None
+        bench = kb.benchmark(p.benchmarks[0][1])
+        query = replace(query, sort="score", benchmark=bench.id, higher_is_better=bench.higher_is_better,
+                        descending=True, limit=query.limit if p.count else 10)
+        return finder_answer(kb, text, query, bench.name, bench.unit)
+    own = replace(query, orgs=(), released_since=None, released_until=None, limit=15)
+    if _asks_releases(p) and own.is_empty():
+        return None
+    return finder_answer(kb, text, query)
 
 
 def _asks_releases(p: Parsed) -> bool:

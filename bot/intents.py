@@ -24,6 +24,7 @@ _NAMED_MONTH = re.compile(r"\b([a-z]{3,9})\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s
 _SINCE = re.compile(r"\b(since|after|from)\s*$")
 _BEFORE = re.compile(r"\bbefore\s*$")
 _UNTIL = re.compile(r"\b(until|till|through|by)\s*$")
+_YEAR = re.compile(r"\b(in|during|from|since|after|before|until|of)\s+(\d{4})\b(?![-/]\d)")
 _RELATIVE = re.compile(r"\b(?:in the |over the )?(last|past)\s+(\d+)?\s*(day|week|month|year)s?\b")
 
 
@@ -143,6 +144,13 @@ def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
         return today - dt.timedelta(days=days), None
     if "this month" in lowered:
         return today.replace(day=1), None
+    year = _YEAR.search(lowered)
+    if year and _in_calendar(int(year.group(2))) and not _ISO_MONTH.search(lowered) and not _NAMED_MONTH.search(lowered):
+        y = int(year.group(2))
+        span = dt.date(y, 1, 1), dt.date(y, 12, 31)
+        return {"since": (span[0], None), "after": (dt.date(y + 1, 1, 1) if y < dt.MAXYEAR else span[1], None),
+                "before": (None, dt.date(y - 1, 12, 31) if y > dt.MINYEAR else span[0]),
+                "until": (None, span[1])}.get(year.group(1), span)
     if "this year" in lowered:
         return dt.date(today.year, 1, 1), None
     for pattern, builder in ((_ISO_DAY, _iso_day), (_NAMED_MONTH, _named), (_ISO_MONTH, _iso_month)):

@@ -29,8 +29,6 @@ HELD_OUT = [(path.stem.removeprefix("understanding-"), case) for path in sorted(
 KNOWN_GAPS = {
     "understanding/facts_by_meaning-26": "'good at' finds capability facts, not the one quoting 'visual understanding'",
     "holdout/other_languages-11": "a leaderboard asked in German ('Wer führt') gets the benchmark card",
-    "holdout2/running_text-15": "no filter on model facts yet (open weights): the finder issue",
-    "holdout2/plain_english-04": "no ranking by model facts yet (context window): the finder issue",
     "holdout2/long_messages-06": "the count ('the top three') is in another sentence than the benchmark",
     "holdout2/long_messages-08": "a second ask of a long message in another sentence is listed, not answered",
     "holdout2/multi_part-08": "two fact questions in one are not split (only score, field and leaderboard parts are)",

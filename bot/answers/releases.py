@@ -6,6 +6,7 @@ import datetime as dt
 
 from bot import format as fmt
 from bot.question import Answer, Table
+from knowledge.finder import ModelQuery, find_models
 from knowledge.matching import Ref
 from knowledge.store import KnowledgeBase
 
@@ -22,24 +23,41 @@ def _period(since: dt.date | None, until: dt.date | None) -> str:
 
 def releases_answer(kb: KnowledgeBase, question: str, orgs: list[Ref], since: dt.date | None,
                     until: dt.date | None, count: int | None = None) -> Answer:
-    """The newest release records matching the organizations (with their units) and the period."""
+    """The newest releases of the organizations (with their units) in the period: release records and the
+    release dates of models that have none, newest first, each with its source."""
     index = kb.index()
+    limit = min(count or 10, 50)
     org_ids = sorted({i for o in orgs for i in kb.org_family(o[1])}) if orgs else None
-    releases = kb.releases(org_ids, since, until, limit=min(count or 10, 50))
+    records = kb.releases(org_ids, since, until, limit=limit)
+    dated = find_models(kb.engine, ModelQuery(orgs=tuple(org_ids or ()), released_since=since, released_until=until,
+                                              sort="released", limit=limit)).models
+    recorded = {r.model_id for r in records}
+    rows = sorted([_record_row(index, r) for r in records] +
+                  [_model_row(kb, m) for m in dated if m.id not in recorded], key=lambda row: row[0], reverse=True)
+    rows = rows[:limit]
     who = f" by {fmt.join_names([index.name(o) for o in orgs])}" if orgs else ""
     title = f"Releases{who}{_period(since, until)}"
-    if not releases:
+    if not rows:
         return Answer(question, "releases", False, title,
-                      f"The knowledge base has no release records{who}{_period(since, until)}.")
+                      f"The knowledge base has no releases{who}{_period(since, until)}: no release records and no "
+                      "model with a release date there.")
     cites = fmt.Citations()
-    rows = []
-    for r in releases:
-        model = index.name(("model", r.model_id)) if r.model_id else "—"
-        org = index.name(("org", r.org_id)) if r.org_id else "—"
-        rows.append([r.date.isoformat(), model, org, r.title, cites.cite(r.source, r.date)])
-    lines = [f"{fmt.count(len(releases), 'release record')}, newest first."]
-    latest = releases[0]
-    if latest.summary:
+    table_rows = [[day, model, org, what, cites.cite(source, None)] for day, model, org, what, source in rows]
+    lines = [f"{fmt.count(len(rows), 'release')}, newest first (release records and models' release dates)."]
+    latest = records[0] if records and records[0].date.isoformat() == rows[0][0] else None
+    if latest and latest.summary:
         lines.append(f"Latest: {latest.title} ({latest.date.isoformat()}). {latest.summary}")
-    table = Table(["Date", "Model", "Organization", "Title", "Source"], rows)
+    else:
+        lines.append(f"Latest: {rows[0][1]} ({rows[0][0]}).")
+    table = Table(["Date", "Model", "Organization", "Title", "Source"], table_rows)
     return Answer(question, "releases", True, title, " ".join(lines), table, sources=cites.refs)
+
+
+def _record_row(index, r) -> tuple:
+    model = index.name(("model", r.model_id)) if r.model_id else "—"
+    org = index.name(("org", r.org_id)) if r.org_id else "—"
+    return r.date.isoformat(), model, org, r.title, r.source
+
+
+def _model_row(kb: KnowledgeBase, m) -> tuple:
+    return m.released, m.name, kb.org(m.org_id).name, "Release date of the model", kb.source(m.source_id)

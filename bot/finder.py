@@ -1,0 +1,208 @@
+"""Reading a finder question ("cheapest model with at least 1M context", "Google models that take audio")
+into a ``knowledge.finder.ModelQuery``.
+
+Sizes are read as people write them ("1M", "200k", "128K tokens", "a million", "1,000,000"), prices as
+dollars per million tokens ("under $1", "below 0.5 dollars per million output tokens"). Modalities and
+licences are the knowledge base's own values, matched by their words ("audio", "apache"); synonyms
+people use for a modality ("pictures", "vision", "voice") map onto them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot import vocabulary as V
+from bot.intents import Parsed
+from knowledge.finder import ModelQuery
+from knowledge.store import KnowledgeBase
+
+_NUMBER = r"(\d+(?:[.,]\d+)*)"
+_SIZE = re.compile(rf"(?:\b(a|one|half a)\s+(million|thousand)\b|{_NUMBER}\s*(k|m|million|thousand)?\b)"
+                   r"(?:\s*(?:tokens?|tok|ctx|context))?", re.IGNORECASE)
+_PRICE = re.compile(rf"\$\s*{_NUMBER}|{_NUMBER}\s*(?:dollars?|usd|\$)", re.IGNORECASE)
+_AT_LEAST = ("at least", "min", "minimum", "over", "more than", "above", "bigger than", "larger than", ">=", ">",
+             "or more", "plus", "+")
+_AT_MOST = ("at most", "max", "maximum", "under", "less than", "below", "up to", "smaller than", "cheaper than",
+            "<=", "<", "or less", "within")
+_MODALITY_WORDS = {
+    "images": "image", "pictures": "image", "picture": "image", "photos": "image", "photo": "image",
+    "vision": "image", "visual": "image", "voice": "audio", "speech": "audio", "sound": "audio",
+    "videos": "video", "documents": "pdf", "pdfs": "pdf", "files": "pdf",
+}
+_OUTPUT_VERBS = frozenset("generate generates generating output outputs produce produces create creates make makes "
+                          "draw draws render renders".split())
+_SORTS = {
+    "context": (("context", "window", "ctx", "tokens"), ("largest", "biggest", "longest", "most", "highest", "max",
+                                                        "maximum", "top", "smallest", "shortest", "least", "lowest")),
+    "output": (("output",), ("largest", "biggest", "longest", "most", "highest", "max", "smallest", "least")),
+}
+_SMALL_WORDS = frozenset("smallest shortest least lowest fewest".split())
+_NEWEST = frozenset("newest latest recent recently youngest".split())
+_OLDEST = frozenset("oldest earliest first".split())
+_CHEAP = frozenset("cheapest cheap cheaper affordable inexpensive".split())
+_DEAR = frozenset("priciest expensive dearest".split())
+
+
+def read(kb: KnowledgeBase, text: str, parsed: Parsed) -> ModelQuery | None:
+    """The finder query a question asks, or None when it is not a question about models' fields."""
+    if parsed.models or parsed.families or parsed.problems:
+        return None
+    lowered = f" {text.lower()} "
+    words = set(parsed.words)
+    query = ModelQuery(orgs=tuple(i for o in parsed.orgs for i in kb.org_family(o[1])))
+    query = _flags(query, lowered, words)
+    query = _modalities(kb, query, lowered, parsed.words)
+    query = _sizes(query, lowered)
+    query = _prices(query, lowered)
+    query = _licence(kb, query, parsed.words)
+    query = _sort(query, lowered, words, parsed)
+    if parsed.since or parsed.until:
+        query = replace(query, released_since=parsed.since, released_until=parsed.until)
+    if _counts(lowered):
+        query = replace(query, count_only=True)
+    elif parsed.count:
+        query = replace(query, limit=min(parsed.count, 50))
+    if not _asks_models(query, words, parsed):
+        return None
+    return query
+
+
+def _asks_models(query: ModelQuery, words: set[str], parsed: Parsed) -> bool:
+    """A finder question filters or ranks on a model field, or asks for an organization's or a period's models."""
+    own = replace(query, orgs=(), released_since=None, released_until=None, limit=15, count_only=False)
+    if not own.is_empty():
+        return True
+    about_models = bool(words & {"model", "models", "llm", "llms"})
+    return about_models and bool(query.orgs or parsed.since or parsed.until or query.count_only)
+
+
+def _flags(query: ModelQuery, lowered: str, words: set[str]) -> ModelQuery:
+    if re.search(r"\bopen[- ]?(weights?|source|sourced|models?)\b", lowered):
+        query = replace(query, open_weights=True)
+    elif re.search(r"\b(closed|proprietary)\b", lowered):
+        query = replace(query, open_weights=False)
+    if re.search(r"\bnon[- ]?reasoning\b", lowered):
+        query = replace(query, reasoning=False)
+    elif words & {"reasoning", "thinking"}:
+        query = replace(query, reasoning=True)
+    if any(p in lowered for p in (" tool call", " tool use", " function call", " tools")):
+        query = replace(query, tool_calling=True)
+    if "deprecated" in words or "retired" in words:
+        query = replace(query, status="deprecated")
+    return query
+
+
+def _modalities(kb: KnowledgeBase, query: ModelQuery, lowered: str, words: list[str]) -> ModelQuery:
+    known = kb.memo("finder-modalities", lambda: _known_modalities(kb))
+    ins, outs = [], []
+    for i, word in enumerate(words):
+        modality = word if word in known else _MODALITY_WORDS.get(word)
+        if modality not in known or modality == "text":
+            continue
+        output = any(w in _OUTPUT_VERBS for w in words[max(0, i - 3): i])
+        (outs if output else ins).append(modality)
+    return replace(query, input_modalities=tuple(dict.fromkeys(ins)), output_modalities=tuple(dict.fromkeys(outs)))
+
+
+def _known_modalities(kb: KnowledgeBase) -> frozenset[str]:
+    from sqlalchemy import select
+
+    from knowledge.schema import Model
+
+    seen: set[str] = set()
+    with kb.engine.connect() as conn:
+        for ins, outs in conn.execute(select(Model.input_modalities, Model.output_modalities)):
+            seen.update(m.lower() for m in (ins or []) + (outs or []) if isinstance(m, str))
+    return frozenset(seen)
+
+
+def _sizes(query: ModelQuery, lowered: str) -> ModelQuery:
+    """Token counts with a bound before or after them: "at least 1M context", "128k+", "under 200k"."""
+    for match in _SIZE.finditer(lowered):
+        tokens = _tokens(match)
+        said = match.group(0).lower()
+        if tokens is None or tokens < 1000 or not (match.group(1) or match.group(4) or
+                                                     re.search(r"tok|ctx|context", said)):
+            continue
+        before, after = lowered[max(0, match.start() - 14): match.start()], lowered[match.end(): match.end() + 9]
+        window = lowered[max(0, match.start() - 40): match.end() + 25]
+        is_output = "output" in window and "context" not in window
+        if any(before.rstrip().endswith(b) for b in _AT_MOST) or after.lstrip().startswith(("or less", "max")):
+            query = replace(query, max_context=tokens) if not is_output else query
+        else:
+            query = replace(query, min_output=tokens) if is_output else replace(query, min_context=tokens)
+    return query
+
+
+def _tokens(match: re.Match) -> int | None:
+    word, unit_word, number, unit = match.groups()
+    if word:
+        scale = 1_000_000 if unit_word == "million" else 1000
+        return int(scale * (0.5 if word == "half a" else 1))
+    if number is None:
+        return None
+    value = float(number.replace(",", "")) if "," in number and "." not in number else float(number.replace(",", "."))
+    scale = {"k": 1000, "thousand": 1000, "m": 1_000_000, "million": 1_000_000}.get((unit or "").lower(), 1)
+    if scale == 1 and value < 1000:
+        return None
+    return int(value * scale)
+
+
+def _prices(query: ModelQuery, lowered: str) -> ModelQuery:
+    for match in _PRICE.finditer(lowered):
+        value = float((match.group(1) or match.group(2)).replace(",", "."))
+        before = lowered[max(0, match.start() - 16): match.start()].rstrip()
+        window = lowered[match.end(): match.end() + 40]
+        output = "output" in window.split(" per")[0] or "output" in window[:30]
+        above = any(before.endswith(b) for b in ("over", "above", "more than", "at least", "min", "minimum"))
+        if output:
+            query = replace(query, min_output_price=value) if above else replace(query, max_output_price=value)
+        else:
+            query = replace(query, min_input_price=value) if above else replace(query, max_input_price=value)
+    return query
+
+
+def _licence(kb: KnowledgeBase, query: ModelQuery, words: list[str]) -> ModelQuery:
+    licences = kb.memo("finder-licences", lambda: _known_licence_words(kb))
+    for i, word in enumerate(words):
+        if word in licences and (i > 0 and words[i - 1] in ("licence", "license", "licensed", "under")
+                                 or i + 1 < len(words) and words[i + 1] in ("licence", "license", "licensed")):
+            return replace(query, license=word)
+    return query
+
+
+def _known_licence_words(kb: KnowledgeBase) -> frozenset[str]:
+    from sqlalchemy import select
+
+    from knowledge.schema import Model
+
+    with kb.engine.connect() as conn:
+        values = conn.execute(select(Model.license).distinct()).scalars()
+        return frozenset(w for v in values if v for w in re.findall(r"[a-z]+", v.lower()) if len(w) > 1)
+
+
+def _sort(query: ModelQuery, lowered: str, words: set[str], parsed: Parsed) -> ModelQuery:
+    """The superlative asked for; the words of a bound ("at least 1M") are no superlative."""
+    bounds = re.findall(r"\b(?:at|no|not)\s+(least|most|less|more)\b", lowered)
+    words = words - set(bounds) if bounds else words
+    small = bool(words & _SMALL_WORDS)
+    if words & _CHEAP or "least expensive" in lowered:
+        return replace(query, sort="output_price" if "output" in words else "input_price", descending=False)
+    if words & _DEAR:
+        return replace(query, sort="output_price" if "output" in words else "input_price")
+    if "output" in words and words & set(_SORTS["output"][1]):
+        return replace(query, sort="output", descending=not small)
+    if words & {"context", "window", "ctx"} and words & set(_SORTS["context"][1]):
+        return replace(query, sort="context", descending=not small)
+    if re.search(r"\bby (context|context window|context length)\b", lowered):
+        return replace(query, sort="context")
+    if words & _NEWEST and not parsed.has(V.RELEASE_WORDS - _NEWEST):
+        return replace(query, sort="released")
+    if words & _OLDEST and words & {"model", "models"}:
+        return replace(query, sort="released", descending=False)
+    return query
+
+
+def _counts(lowered: str) -> bool:
+    return bool(re.search(r"\bhow many\b", lowered)) and "tokens" not in lowered
