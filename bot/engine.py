@@ -6,7 +6,8 @@ import datetime as dt
 import functools
 from dataclasses import replace
 
-from bot import families, finder, focus, followup, format as fmt, parts, subscriptions, vocabulary as V
+from bot import families, find_command, finder, focus, followup, format as fmt, parts, subscriptions
+from bot import vocabulary as V
 from bot.answers.finder import finder_answer
 from bot.answers.fields import fields_answer
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
@@ -74,6 +75,8 @@ def _run_command(question: Question, kb: KnowledgeBase, text: str, about: Parsed
     args, index = question.args, kb.index()
     if question.command == "help":
         return help_answer(kb, text)
+    if question.command == "find":
+        return find_command.answer(kb, text, args)
     if question.command == "compare":
         names = [n for n in args.get("models", []) if n.strip()]
         bench = args.get("benchmark")
