@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from bot import families, find_command, finder, focus, followup, format as fmt, parts, subscriptions
 from bot import vocabulary as V
-from bot.answers.finder import finder_answer
+from bot.answers.finder import FILTERABLE, finder_answer
 from bot.answers.fields import fields_answer
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
 from bot.answers.facts import fact_answer, not_held, specific_words
@@ -170,6 +170,10 @@ def _find(kb: KnowledgeBase, text: str, p: Parsed) -> Answer | None:
     """A question about models by their fields ("open-weights models with at least 128k context")."""
     query = finder.read(kb, text, p)
     if query is None:
+        unknown = finder.unknown_ranking(p)
+        if unknown:
+            return cannot_answer(text, f"The knowledge base cannot rank models by “{unknown}”. It can filter models "
+                                       f"by {FILTERABLE}.")
         return None
     if p.benchmarks:
         ranked = p.has(V.LEADERBOARD_WORDS) or query.sort in (None, "score")

@@ -16,6 +16,7 @@ from bot import vocabulary as V
 from bot.intents import Parsed
 from knowledge.finder import ModelQuery
 from knowledge.store import KnowledgeBase
+from knowledge.words import is_common
 
 _NUMBER = r"(\d+(?:[.,]\d+)*)"
 _SIZE = re.compile(rf"(?:\b(a|one|half a)\s+(million|thousand)\b|{_NUMBER}\s*(k|m|million|thousand)?\b)"
@@ -206,3 +207,22 @@ def _sort(query: ModelQuery, lowered: str, words: set[str], parsed: Parsed) -> M
 
 def _counts(lowered: str) -> bool:
     return bool(re.search(r"\bhow many\b", lowered)) and "tokens" not in lowered
+
+
+def unknown_ranking(parsed: Parsed) -> str | None:
+    """What a question ranks models by when the knowledge base holds no such field ("most parameters")."""
+    if parsed.models or parsed.benchmarks or parsed.families or not {"model", "models"} & set(parsed.words):
+        return None
+    words = parsed.words
+    for i, word in enumerate(words):
+        if word in ("most", "least", "fewest") and i + 1 < len(words) and words[i + 1] not in V.QUESTION_WORDS:
+            return words[i + 1]
+        if word.endswith("est") and len(word) > 5 and word not in V.QUESTION_WORDS and _superlative(word):
+            return word
+    return None
+
+
+def _superlative(word: str) -> bool:
+    """"smartest", "biggest", "largest": an ordinary adjective with "-est"."""
+    stem = word[:-3]
+    return any(is_common(s) for s in (stem, stem + "e", stem[:-1] if stem[-1:] == stem[-2:-1] else stem))

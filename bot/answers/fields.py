@@ -9,6 +9,7 @@ from knowledge.matching import Ref
 from knowledge.store import KnowledgeBase
 
 _LARGER_IS_NOTED = {"context_window": "the largest context window", "max_output_tokens": "the largest output limit"}
+_NOUNS = {"context_window": "context window", "max_output_tokens": "output limit"}
 
 
 def fields_answer(kb: KnowledgeBase, question: str, models: list[Ref], asked: list[str]) -> Answer:
@@ -43,14 +44,33 @@ def _leader(kb: KnowledgeBase, models: list[Ref], field: str) -> str | None:
     index = kb.index()
     if field in _LARGER_IS_NOTED:
         sized = [(getattr(kb.model(m[1]), field), index.name(m)) for m in models]
-        sized = [(v, n) for v, n in sized if v]
+        sized = sorted(((v, n) for v, n in sized if v), reverse=True)
         if len(sized) < 2:
             return None
-        value, name = max(sized)
+        (value, name), (other, other_name) = sized[0], sized[1]
+        if len(sized) == 2:
+            if value == other:
+                return f"{name} and {other_name} have the same {_NOUNS[field]}: {fmt.tokens(value)}."
+            return (f"{name} has the bigger {_NOUNS[field]}: {fmt.tokens(value)}, against {other_name}'s "
+                    f"{fmt.tokens(other)}.")
         return f"{name} has {_LARGER_IS_NOTED[field]}: {fmt.tokens(value)}."
     if field == "pricing":
         return _cheapest(kb, models)
+    if field == "released":
+        return _first_released(kb, models)
     return None
+
+
+def _first_released(kb: KnowledgeBase, models: list[Ref]) -> str | None:
+    """Which came out first, with every date: a day or a month, as the sources give it."""
+    dated = sorted((kb.model(m[1]).released, kb.index().name(m)) for m in models if kb.model(m[1]).released)
+    if len(dated) < 2:
+        return None
+    (first, name), rest = dated[0], dated[1:]
+    if first[:7] == rest[0][0][:7] and (len(first) == 7 or len(rest[0][0]) == 7):
+        return f"{name} ({first}) and {rest[0][1]} ({rest[0][0]}) came out in the same month."
+    later = ", ".join(f"{n} on {d}" for d, n in rest)
+    return f"{name} was released first, on {first}; {later}."
 
 
 def _cheapest(kb: KnowledgeBase, models: list[Ref]) -> str | None:
