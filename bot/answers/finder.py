@@ -21,8 +21,6 @@ _SORT_WORDS = {
     ("score", True): "best score first", ("score", False): "best score first",
     ("cutoff", True): "latest knowledge cutoff first", ("cutoff", False): "earliest knowledge cutoff first",
 }
-_LACKED = {"context": "context window", "output": "output limit", "input_price": "input price",
-           "output_price": "output price", "released": "release date", "cutoff": "knowledge cutoff"}
 FILTERABLE = ("organization, open weights, licence, input and output modality, reasoning, tool calling, "
               "context window, output limit, input and output price, release date, knowledge cutoff and status; "
               "sorted by release date, context window, output limit, price or a benchmark score")
@@ -37,8 +35,8 @@ def finder_answer(kb: KnowledgeBase, question: str, query: ModelQuery, benchmark
     if query.count_only:
         return _count_answer(question, what, found)
     if not found.models:
-        text = f"No model in the knowledge base is {what[0].lower() + what[1:]}.{_lacking(found, query)}"
-        return Answer(question, "find", False, what, text.replace(" is Models", " is among models"))
+        text = f"The knowledge base has no {what[0].lower() + what[1:]}.{_lacking(found, query)}"
+        return Answer(question, "find", False, what, text)
     return _list_answer(kb, question, query, what, found, benchmark_name, unit)
 
 
@@ -104,10 +102,26 @@ def _count_answer(question: str, what: str, found: Found) -> Answer:
 
 
 def _lacking(found: Found, query: ModelQuery | None) -> str:
-    if not found.lacking:
+    if not found.lacking or query is None:
         return ""
-    field = _LACKED.get(query.sort, "the fields asked about") if query and query.sort else "the fields asked about"
-    return f" {fmt.count(found.lacking, 'model')} lacking {field} {'is' if found.lacking == 1 else 'are'} left out."
+    fields = fmt.join_names(_needed(query)).replace(" and ", " or ")
+    return f" {fmt.count(found.lacking, 'model')} without {fields} {'is' if found.lacking == 1 else 'are'} left out."
+
+
+def _needed(q: ModelQuery) -> list[str]:
+    """The fields a model must have to be judged by the query, in words."""
+    needed = [noun for noun, on in (
+        ("open-weights status", q.open_weights is not None), ("a licence", bool(q.license)),
+        ("modalities", bool(q.input_modalities or q.output_modalities)), ("reasoning status", q.reasoning is not None),
+        ("tool-calling status", q.tool_calling is not None),
+        ("a context window", q.min_context is not None or q.max_context is not None or q.sort == "context"),
+        ("an output limit", q.min_output is not None or q.sort == "output"),
+        ("an input price", q.min_input_price is not None or q.max_input_price is not None or q.sort == "input_price"),
+        ("an output price", q.min_output_price is not None or q.max_output_price is not None
+         or q.sort == "output_price"),
+        ("a release date", bool(q.released_since or q.released_until) or q.sort == "released"),
+        ("a knowledge cutoff", bool(q.cutoff_since or q.cutoff_until) or q.sort == "cutoff")) if on]
+    return needed or ["the fields asked about"]
 
 
 def _list_answer(kb: KnowledgeBase, question: str, q: ModelQuery, what: str, found: Found,
