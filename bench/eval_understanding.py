@@ -43,7 +43,8 @@ TODAY = dt.date(2026, 11, 30)
 CATALOG_URL = "https://models.dev/models.json"
 """The source URL the catalogue is imported under (so answers cite the same source in every run)."""
 KB_KINDS = ("seed", "catalog")
-INTENTS = {"score", "compare", "leaderboard", "model", "model_fact", "benchmark", "fact", "org", "releases",
+INTENTS = {"score", "compare", "leaderboard", "model", "model_fact", "benchmark", "fact", "org", "releases", "find",
+           "fields",
            "help", "unknown"}
 _TURN_KEYS = {"q", "found", "intent", "has", "not", "max_len"}
 _CASE_KEYS = {"class", "kb", "turns"} | _TURN_KEYS

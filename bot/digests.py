@@ -1,4 +1,4 @@
-"""Release digests: which release records a subscription wants, and the digest message itself.
+"""Release digests: which release and update records a subscription wants, and the digest message itself.
 
 ``build_digest`` is pure: digest items in, a platform-neutral Answer out (one field per
 organization, each release with its date, a one-line summary, key scores and a cited source).
@@ -8,24 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import format as fmt
 from bot.question import Answer
+from knowledge.finder import ModelQuery, find_models
 from knowledge.store import KnowledgeBase, ReleaseInfo, SourceInfo, UpdateInfo
 
 KEY_SCORES = 3
 MAX_FIELD = 1000
 """Characters per organization field; more releases continue in a second field of the same name."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a subscription lets through: organizations (with their units), open weights, an input modality."""
-
-    org_ids: frozenset[int] | None = None
-    open_weights: bool = False
-    modality: str | None = None
+MATCH_CHUNK = 500
+"""Model ids per finder query when a batch of digests is filtered (bound parameters stay few)."""
 
 
 @dataclass(frozen=True)
@@ -40,34 +34,58 @@ class DigestItem:
     source: SourceInfo | None
 
 
-def filters_for(kb: KnowledgeBase, org_ids: list[int] | None, open_weights: bool, modality: str | None) -> Filters:
-    """A subscription's stored filters, organizations widened to their units (Meta -> its labs)."""
-    family = frozenset(i for o in org_ids for i in kb.memo(("org_family", o), lambda o=o: kb.org_family(o))) \
-        if org_ids else None
-    return Filters(family, open_weights, modality)
+class Matcher:
+    """Which release and update records pass subscriptions' filters.
+
+    Organization filters are checked on the release record's organization (an update's: its model's
+    organization). The other filters are the subscription's finder query, run for all the models of the
+    records at once and once per distinct query, so planning a batch of digests costs a query per kind
+    of subscription, not one per release. A record without a model passes organization filters only.
+    """
+
+    def __init__(self, kb: KnowledgeBase, releases: list[ReleaseInfo], changes: list[UpdateInfo]):
+        self.kb = kb
+        ids = {r.model_id for r in releases if r.model_id is not None} | {u.model_id for u in changes}
+        self.model_ids = tuple(sorted(ids))
+        self._found: dict[ModelQuery, frozenset[int]] = {}
+
+    def releases(self, query: ModelQuery, releases: list[ReleaseInfo]) -> list[ReleaseInfo]:
+        """The releases a subscription's query lets through, in their order."""
+        if not releases:
+            return []
+        passes = self._model_test(query)
+        return [r for r in releases if _org_ok(query, r.org_id) and passes(r.model_id)]
+
+    def updates(self, query: ModelQuery, changes: list[UpdateInfo]) -> list[UpdateInfo]:
+        """The model updates a subscription's query lets through, judged on the model as it is now (a price
+        cut that brings a model under a price cap is news for that subscriber)."""
+        if not changes:
+            return []
+        passes = self._model_test(query)
+        return [u for u in changes if _org_ok(query, self.kb.model(u.model_id).org_id) and passes(u.model_id)]
+
+    def _model_test(self, query: ModelQuery):
+        """Whether a model id passes the query's filters other than organization (None: a record without a
+        model, which passes only when there are no such filters)."""
+        model_filters = replace(query, orgs=(), model_ids=(), limit=None)
+        if model_filters.is_empty():
+            return lambda model_id: True
+        matching = self._matching(model_filters)
+        return lambda model_id: model_id is not None and model_id in matching
+
+    def _matching(self, query: ModelQuery) -> frozenset[int]:
+        """The ids of this batch's models that pass ``query`` (unknown values never pass a filter)."""
+        if query not in self._found:
+            found: set[int] = set()
+            for start in range(0, len(self.model_ids), MATCH_CHUNK):
+                chunk = self.model_ids[start:start + MATCH_CHUNK]
+                found.update(m.id for m in find_models(self.kb.engine, replace(query, model_ids=chunk)).models)
+            self._found[query] = frozenset(found)
+        return self._found[query]
 
 
-def wanted(kb: KnowledgeBase, release: ReleaseInfo, filters: Filters) -> bool:
-    """Whether a release passes a subscription's filters; unknown values never pass a filter."""
-    return _passes(kb, release.org_id, release.model_id, filters)
-
-
-def wanted_update(kb: KnowledgeBase, change: UpdateInfo, filters: Filters) -> bool:
-    """Whether a model update passes a subscription's filters."""
-    return _passes(kb, kb.model(change.model_id).org_id, change.model_id, filters)
-
-
-def _passes(kb: KnowledgeBase, org_id: int | None, model_id: int | None, filters: Filters) -> bool:
-    if filters.org_ids is not None and org_id not in filters.org_ids:
-        return False
-    if not (filters.open_weights or filters.modality):
-        return True
-    if model_id is None:
-        return False
-    model = kb.model(model_id)
-    if filters.open_weights and model.open_weights is not True:
-        return False
-    return not filters.modality or filters.modality in (model.input_modalities or [])
+def _org_ok(query: ModelQuery, org_id: int | None) -> bool:
+    return not query.orgs or org_id in query.orgs
 
 
 def key_scores(kb: KnowledgeBase, model_id: int) -> tuple[str, ...]:

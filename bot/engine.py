@@ -116,6 +116,8 @@ def _unresolved(text: str, missing) -> Answer:
 
 
 def _free_text(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
+    licences = finder.licence_mentions(kb, p)
+    p.problems = [m for m in p.problems if m not in licences]
     if p.problems:
         return unknown_names(text, p.problems)
     settled = families.resolve(kb, text, p)
@@ -183,9 +185,10 @@ def _find(kb: KnowledgeBase, text: str, p: Parsed) -> Answer | None:
         query = replace(query, sort="score", benchmark=bench.id, higher_is_better=bench.higher_is_better,
                         descending=True, limit=query.limit if p.count else 10)
         return finder_answer(kb, text, query, bench.name, bench.unit)
-    own = replace(query, orgs=(), released_since=None, released_until=None, limit=15)
-    if _asks_releases(p) and own.is_empty():
-        return None
+    own = replace(query, orgs=(), released_since=None, released_until=None, limit=15,
+                  sort=None if query.sort == "released" else query.sort, descending=True)
+    if _asks_releases(p) and own.is_empty() and not query.count_only:
+        return releases_answer(kb, text, p.orgs, p.since, p.until, finder.asked_count(p))
     return finder_answer(kb, text, query)
 
 
@@ -212,9 +215,6 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         found = fact_answer(kb, text, p, [model], minimum=1)
     if found:
         return found
-    namelike = [m for m in p.unknown_words if m.suggestions]
-    if namelike:
-        return unknown_names(text, namelike)
     if specific_words(p):
         return not_held(kb, text, model, specific_words(p))
     return model_card(kb, text, model)

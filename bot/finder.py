@@ -21,7 +21,9 @@ from knowledge.words import is_common
 _NUMBER = r"(\d+(?:[.,]\d+)*)"
 _SIZE = re.compile(rf"(?:\b(a|one|half a)\s+(million|thousand)\b|{_NUMBER}\s*(k|m|million|thousand)?\b)"
                    r"(?:\s*(?:tokens?|tok|ctx|context))?", re.IGNORECASE)
-_PRICE = re.compile(rf"\$\s*{_NUMBER}|{_NUMBER}\s*(?:dollars?|usd|\$)", re.IGNORECASE)
+_PRICE = re.compile(rf"\$\s*{_NUMBER}|{_NUMBER}\s*(?:dollars?|usd|\$)|{_NUMBER}\s*(cents?|¢)", re.IGNORECASE)
+_STRICT_BELOW = ("under", "below", "less than", "cheaper than", "lower than", "<")
+_STRICT_ABOVE = ("over", "above", "more than", "greater than", ">")
 _AT_LEAST = ("at least", "min", "minimum", "over", "more than", "above", "bigger than", "larger than", ">=", ">",
              "or more", "plus", "+")
 _AT_MOST = ("at most", "max", "maximum", "under", "less than", "below", "up to", "smaller than", "cheaper than",
@@ -38,9 +40,11 @@ _SORTS = {
                                                         "maximum", "top", "smallest", "shortest", "least", "lowest")),
     "output": (("output",), ("largest", "biggest", "longest", "most", "highest", "max", "smallest", "least")),
 }
+_FIELD_WORDS = frozenset(w for phrases in V.FIELD_KEYWORDS.values() for p in phrases for w in p.split()) | \
+    frozenset("recent recently release releases".split())
 _SMALL_WORDS = frozenset("smallest shortest least lowest fewest".split())
 _NEWEST = frozenset("newest latest recent recently youngest".split())
-_OLDEST = frozenset("oldest earliest first".split())
+_OLDEST = frozenset("oldest earliest".split())
 _CHEAP = frozenset("cheapest cheap cheaper affordable inexpensive".split())
 _DEAR = frozenset("priciest expensive dearest".split())
 
@@ -56,14 +60,16 @@ def read(kb: KnowledgeBase, text: str, parsed: Parsed) -> ModelQuery | None:
     query = _modalities(kb, query, lowered, parsed.words)
     query = _sizes(query, lowered)
     query = _prices(query, lowered)
-    query = _licence(kb, query, parsed.words)
+    query = _licence(kb, query, lowered)
     query = _sort(query, lowered, words, parsed)
-    if parsed.since or parsed.until:
+    if (parsed.since or parsed.until) and "knowledge_cutoff" in parsed.fields:
+        query = replace(query, cutoff_since=parsed.since, cutoff_until=parsed.until)
+    elif parsed.since or parsed.until:
         query = replace(query, released_since=parsed.since, released_until=parsed.until)
     if _counts(lowered):
         query = replace(query, count_only=True)
-    elif parsed.count:
-        query = replace(query, limit=min(parsed.count, 50))
+    elif parsed.count or _leading_count(parsed.words):
+        query = replace(query, limit=min(parsed.count or _leading_count(parsed.words), 50))
     if not _asks_models(query, words, parsed):
         return None
     return query
@@ -83,11 +89,13 @@ def _flags(query: ModelQuery, lowered: str, words: set[str]) -> ModelQuery:
         query = replace(query, open_weights=True)
     elif re.search(r"\b(closed|proprietary)\b", lowered):
         query = replace(query, open_weights=False)
-    if re.search(r"\bnon[- ]?reasoning\b", lowered):
+    if re.search(r"\b(non[- ]?|without\s+|no\s+)reasoning\b", lowered):
         query = replace(query, reasoning=False)
     elif words & {"reasoning", "thinking"}:
         query = replace(query, reasoning=True)
-    if any(p in lowered for p in (" tool call", " tool use", " function call", " tools")):
+    if re.search(r"\b(without|no|not|non[- ]?|lacking)\s*(any\s+)?(tool|function)", lowered):
+        query = replace(query, tool_calling=False)
+    elif any(p in lowered for p in (" tool call", " tool use", " function call", " tools")):
         query = replace(query, tool_calling=True)
     if "deprecated" in words or "retired" in words:
         query = replace(query, status="deprecated")
@@ -129,9 +137,11 @@ def _sizes(query: ModelQuery, lowered: str) -> ModelQuery:
         before, after = lowered[max(0, match.start() - 14): match.start()], lowered[match.end(): match.end() + 9]
         window = lowered[max(0, match.start() - 40): match.end() + 25]
         is_output = "output" in window and "context" not in window
+        strict = any(before.rstrip().endswith(b) for b in _STRICT_BELOW + _STRICT_ABOVE)
         if any(before.rstrip().endswith(b) for b in _AT_MOST) or after.lstrip().startswith(("or less", "max")):
-            query = replace(query, max_context=tokens) if not is_output else query
+            query = replace(query, max_context=tokens - strict) if not is_output else query
         else:
+            tokens += strict
             query = replace(query, min_output=tokens) if is_output else replace(query, min_context=tokens)
     return query
 
@@ -151,24 +161,35 @@ def _tokens(match: re.Match) -> int | None:
 
 
 def _prices(query: ModelQuery, lowered: str) -> ModelQuery:
+    """Dollar bounds per million tokens: "under $1" is strictly below, "at most $1" and "$1 or less" up to it."""
     for match in _PRICE.finditer(lowered):
-        value = float((match.group(1) or match.group(2)).replace(",", "."))
+        number = match.group(1) or match.group(2) or match.group(3)
+        value = float(number.replace(",", ".")) / (100 if match.group(4) else 1)
         before = lowered[max(0, match.start() - 16): match.start()].rstrip()
-        window = lowered[match.end(): match.end() + 40]
-        output = "output" in window.split(" per")[0] or "output" in window[:30]
-        above = any(before.endswith(b) for b in ("over", "above", "more than", "at least", "min", "minimum"))
-        if output:
-            query = replace(query, min_output_price=value) if above else replace(query, max_output_price=value)
-        else:
-            query = replace(query, min_input_price=value) if above else replace(query, max_input_price=value)
+        after = lowered[match.end(): match.end() + 12].lstrip()
+        window = lowered[max(0, match.start() - 20): match.end() + 40]
+        output = "output" in window and "input" not in window
+        above = any(before.endswith(b) for b in ("at least", "min", "minimum") + _STRICT_ABOVE) \
+            or after.startswith(("or more", "and up", "+"))
+        strict = any(before.endswith(b) for b in (_STRICT_ABOVE if above else _STRICT_BELOW))
+        bound = value + (_EPSILON if above else -_EPSILON) if strict else value
+        side = "output" if output else "input"
+        query = replace(query, **{f"{'min' if above else 'max'}_{side}_price": bound})
     return query
 
 
-def _licence(kb: KnowledgeBase, query: ModelQuery, words: list[str]) -> ModelQuery:
+_EPSILON = 1e-9
+"""How far inside a strict bound ("under $0.20") an inclusive one is set."""
+
+
+def _licence(kb: KnowledgeBase, query: ModelQuery, lowered: str) -> ModelQuery:
+    """A licence the knowledge base holds, named by its first word ("apache 2.0 models", "MIT licensed")."""
     licences = kb.memo("finder-licences", lambda: _known_licence_words(kb))
+    words = re.findall(r"[a-z]+", lowered)
+    near = {"licence", "license", "licensed", "licenses", "licences", "under"}
     for i, word in enumerate(words):
-        if word in licences and (i > 0 and words[i - 1] in ("licence", "license", "licensed", "under")
-                                 or i + 1 < len(words) and words[i + 1] in ("licence", "license", "licensed")):
+        said = word in licences and (word not in kb.index().vocab or set(words[max(0, i - 1): i + 2]) & near)
+        if said and word not in V.QUESTION_WORDS and word not in V.FUNCTION_WORDS:
             return replace(query, license=word)
     return query
 
@@ -180,7 +201,7 @@ def _known_licence_words(kb: KnowledgeBase) -> frozenset[str]:
 
     with kb.engine.connect() as conn:
         values = conn.execute(select(Model.license).distinct()).scalars()
-        return frozenset(w for v in values if v for w in re.findall(r"[a-z]+", v.lower()) if len(w) > 1)
+        return frozenset(re.findall(r"[a-z]+", v.lower())[0] for v in values if v and re.search(r"[a-z]", v.lower()))
 
 
 def _sort(query: ModelQuery, lowered: str, words: set[str], parsed: Parsed) -> ModelQuery:
@@ -188,34 +209,42 @@ def _sort(query: ModelQuery, lowered: str, words: set[str], parsed: Parsed) -> M
     bounds = re.findall(r"\b(?:at|no|not)\s+(least|most|less|more)\b", lowered)
     words = words - set(bounds) if bounds else words
     small = bool(words & _SMALL_WORDS)
-    if words & _CHEAP or "least expensive" in lowered:
-        return replace(query, sort="output_price" if "output" in words else "input_price", descending=False)
-    if words & _DEAR:
-        return replace(query, sort="output_price" if "output" in words else "input_price")
+    priced = bool(words & {"price", "prices", "pricing", "cost", "costs", "priced"})
+    side = "output_price" if "output" in words else "input_price"
+    if words & _CHEAP or "least expensive" in lowered or (priced and words & {"lowest", "smallest", "least"}):
+        return replace(query, sort=side, descending=False)
+    if words & _DEAR or (priced and words & {"highest", "biggest", "most", "largest", "max"}):
+        return replace(query, sort=side)
     if "output" in words and words & set(_SORTS["output"][1]):
         return replace(query, sort="output", descending=not small)
     if words & {"context", "window", "ctx"} and words & set(_SORTS["context"][1]):
         return replace(query, sort="context", descending=not small)
     if re.search(r"\bby (context|context window|context length)\b", lowered):
         return replace(query, sort="context")
-    if words & _NEWEST and not parsed.has(V.RELEASE_WORDS - _NEWEST):
+    if words & _NEWEST:
         return replace(query, sort="released")
-    if words & _OLDEST and words & {"model", "models"}:
+    if words & _OLDEST:
         return replace(query, sort="released", descending=False)
     return query
 
 
 def _counts(lowered: str) -> bool:
-    return bool(re.search(r"\bhow many\b", lowered)) and "tokens" not in lowered
+    counted = re.search(r"\bhow many\b|\b(number|count) of (\S+ ){0,3}(models|llms)\b|\bcount the\b", lowered)
+    return bool(counted) and "tokens" not in lowered
 
 
 def unknown_ranking(parsed: Parsed) -> str | None:
-    """What a question ranks models by when the knowledge base holds no such field ("most parameters")."""
+    """What a question ranks models by when the knowledge base holds no such field ("most parameters",
+    "top 5 models by number of layers")."""
     if parsed.models or parsed.benchmarks or parsed.families or not {"model", "models"} & set(parsed.words):
         return None
     words = parsed.words
+    by = re.search(r"\bby (?:the )?(?:number of |count of |amount of )?([a-z]+)", " ".join(words))
+    if by and by.group(1) not in _FIELD_WORDS and by.group(1) not in V.FUNCTION_WORDS:
+        return by.group(1)
     for i, word in enumerate(words):
-        if word in ("most", "least", "fewest") and i + 1 < len(words) and words[i + 1] not in V.QUESTION_WORDS:
+        if word in ("most", "least", "fewest") and i + 1 < len(words) and words[i + 1] not in _FIELD_WORDS \
+                and words[i + 1] not in V.FUNCTION_WORDS:
             return words[i + 1]
         if word.endswith("est") and len(word) > 5 and word not in V.QUESTION_WORDS and _superlative(word):
             return word
@@ -226,3 +255,29 @@ def _superlative(word: str) -> bool:
     """"smartest", "biggest", "largest": an ordinary adjective with "-est"."""
     stem = word[:-3]
     return any(is_common(s) for s in (stem, stem + "e", stem[:-1] if stem[-1:] == stem[-2:-1] else stem))
+
+
+def asked_count(parsed: Parsed) -> int | None:
+    """How many rows a question asks for: "top 5", "the 10 newest"."""
+    return parsed.count or _leading_count(parsed.words)
+
+
+def _leading_count(words: list[str]) -> int | None:
+    """ "3 cheapest", "the 10 newest models", "4 biggest context windows": a number before a superlative."""
+    for word, after in zip(words, words[1:]):
+        if word.isdigit() and 0 < int(word) <= 50 and (after in _NEWEST | _OLDEST | _CHEAP | _DEAR
+                                                       or after.endswith("est") or after in ("models", "llms")):
+            return int(word)
+    return None
+
+
+def licence_mentions(kb: KnowledgeBase, parsed: Parsed) -> list:
+    """Unknown "names" that are licences the knowledge base holds ("apache 2.0"): not unknown models."""
+    licences = kb.memo("finder-licences", lambda: _known_licence_words(kb))
+    out = []
+    for mention in parsed.problems:
+        words = [w for w in re.findall(r"[a-z]+", mention.text.lower())]
+        named = words and words[0] in kb.index().vocab
+        if words and not named and words[0] in licences and all(w in licences or len(w) == 1 for w in words):
+            out.append(mention)
+    return out

@@ -21,7 +21,10 @@ _MONTHS["sept"] = 9
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _ISO_MONTH = re.compile(r"\b(\d{4})-(\d{1,2})\b(?!-)")
 _NAMED_MONTH = re.compile(r"\b([a-z]{3,9})\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(\d{4})\b")
-_SINCE = re.compile(r"\b(since|after|from)\s*$")
+_SINCE = re.compile(r"\b(since|from)\s*$")
+_AFTER = re.compile(r"\b(after|later than)\s*$")
+_MONTH_RANGE = re.compile(r"\b(?:between|from)\s+([a-z]{3,9})\.?\s*(\d{4})?\s+(?:and|to|through|until|till|-)\s+"
+                          r"([a-z]{3,9})\.?\s+(\d{4})\b")
 _BEFORE = re.compile(r"\bbefore\s*$")
 _UNTIL = re.compile(r"\b(until|till|through|by)\s*$")
 _YEAR = re.compile(r"\b(in|during|from|since|after|before|until|of)\s+(\d{4})\b(?![-/]\d)")
@@ -144,8 +147,12 @@ def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
         return today - dt.timedelta(days=days), None
     if "this month" in lowered:
         return today.replace(day=1), None
+    ranged = _month_range(lowered)
+    if ranged:
+        return ranged
     year = _YEAR.search(lowered)
-    if year and _in_calendar(int(year.group(2))) and not _ISO_MONTH.search(lowered) and not _NAMED_MONTH.search(lowered):
+    named = any(m.group(1) in _MONTHS for m in _NAMED_MONTH.finditer(lowered))
+    if year and _in_calendar(int(year.group(2))) and not _ISO_MONTH.search(lowered) and not named:
         y = int(year.group(2))
         span = dt.date(y, 1, 1), dt.date(y, 12, 31)
         return {"since": (span[0], None), "after": (dt.date(y + 1, 1, 1) if y < dt.MAXYEAR else span[1], None),
@@ -161,12 +168,30 @@ def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
             prefix = lowered[: match.start()]
             if _SINCE.search(prefix):
                 return span[0], None
+            if _AFTER.search(prefix):
+                return (span[1] + dt.timedelta(days=1) if span[1] < dt.date.max else span[1]), None
             if _BEFORE.search(prefix):
                 return None, span[0] - dt.timedelta(days=1) if span[0] > dt.date.min else dt.date.min
             if _UNTIL.search(prefix):
                 return None, span[1]
             return span
     return None, None
+
+
+def _month_range(lowered: str) -> tuple[dt.date, dt.date] | None:
+    """ "between March and May 2026", "from Jan 2025 to June 2025": first day of one, last day of the other."""
+    match = _MONTH_RANGE.search(lowered)
+    if not match:
+        return None
+    first, second = _MONTHS.get(match.group(1)), _MONTHS.get(match.group(3))
+    end_year = int(match.group(4))
+    start_year = int(match.group(2)) if match.group(2) else end_year
+    if first is None or second is None:
+        return None
+    start, end = _month_span(start_year, first), _month_span(end_year, second)
+    if start is None or end is None or start[0] > end[1]:
+        return None
+    return start[0], end[1]
 
 
 def _iso_day(match) -> tuple[dt.date, dt.date] | None:

@@ -20,8 +20,8 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.digests import filters_for, wanted, wanted_update
-from bot.subscriptions import aware, naive, next_schedule
+from bot.digests import Matcher
+from bot.subscriptions import aware, naive, next_schedule, query_of
 from knowledge.schema import Delivery, Subscription
 from knowledge.store import KnowledgeBase
 
@@ -68,9 +68,10 @@ def plan(kb: KnowledgeBase, now: dt.datetime) -> int:
                 if any(s.include_updates for s in subs) else []
             updates, deliveries = [], []
             after = subs[-1].id
+            matcher = Matcher(kb, new, changes)
             for sub in subs:
                 updates.append(_advance(sub, latest, now))
-                release_ids, update_ids = _wanted_ids(kb, sub, new, changes)
+                release_ids, update_ids = _wanted_ids(kb, matcher, sub, new, changes)
                 if release_ids or update_ids:
                     period = sub.next_period if sub.cadence != "instant" else f"r{latest.release}u{latest.update}"
                     deliveries.append(dict(subscription_id=sub.id, platform=sub.platform, period=period,
@@ -111,12 +112,13 @@ def _advance(sub, latest: _Latest, now: dt.datetime) -> dict:
             "b_last_update": max(sub.last_update_id, latest.update), "b_period": period, "b_due": due}
 
 
-def _wanted_ids(kb: KnowledgeBase, sub, new, changes) -> tuple[list[int], list[int]]:
-    filters = filters_for(kb, sub.org_ids, sub.open_weights_only, sub.modality)
-    releases = [r.id for r in new if r.id > sub.last_release_id and wanted(kb, r, filters)]
-    updates = [u.id for u in changes if u.id > sub.last_update_id and wanted_update(kb, u, filters)] \
+def _wanted_ids(kb: KnowledgeBase, matcher: Matcher, sub, new, changes) -> tuple[list[int], list[int]]:
+    """The ids of the releases and updates newer than the subscription's marks that pass its filters."""
+    query = query_of(kb, sub)
+    releases = matcher.releases(query, [r for r in new if r.id > sub.last_release_id])
+    updates = matcher.updates(query, [u for u in changes if u.id > sub.last_update_id]) \
         if sub.include_updates else []
-    return releases, updates
+    return [r.id for r in releases], [u.id for u in updates]
 
 
 def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: list[str],

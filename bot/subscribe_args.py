@@ -1,14 +1,17 @@
 """The arguments of ``subscribe``: typed words or slash-command options -> a checked subscription spec.
 
 ``parse_words`` reads ``[instant | daily HH:MM | weekly DAY HH:MM] [tz ZONE] [org NAME ...]
-[open-weights] [input MODALITY]``; ``check`` resolves names and zones. Both raise ``Usage`` with
-one line saying what is wrong (and the closest valid values), which callers show with the usage line.
+[open-weights] [input MODALITY] [min-context SIZE] [max-price DOLLARS] [reasoning] [tool-calling]
+[licence WORD] [updates]``; ``check`` resolves names and zones and reads sizes and prices. Both raise
+``Usage`` with one line saying what is wrong (and the closest valid values), which callers show with
+the usage line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -19,12 +22,34 @@ from bot.cadence import DAYS, Cadence, parse_time, parse_weekday
 from knowledge.matching import AliasIndex
 
 USAGE = ("subscribe [instant | daily HH:MM | weekly DAY HH:MM] [tz ZONE] [org NAME ...] [open-weights] "
-         "[input MODALITY] [updates]")
+         "[input MODALITY] [min-context SIZE] [max-price DOLLARS] [reasoning] [tool-calling] [licence WORD] "
+         "[updates]")
 MODALITIES = ("text", "image", "audio", "video", "pdf")
 DEFAULT_TIME = dt.time(9, 0)
-_KEYWORDS = {"instant", "daily", "weekly", "tz", "timezone", "org", "orgs", "organization", "organizations",
-             "open-weights", "open_weights", "openweights", "input", "modality", "updates"}
+_ALIASES = {
+    "instant": "instant", "daily": "daily", "weekly": "weekly", "tz": "tz", "timezone": "tz",
+    "org": "org", "orgs": "org", "organization": "org", "organizations": "org",
+    "open-weights": "open-weights", "open_weights": "open-weights", "openweights": "open-weights",
+    "input": "input", "modality": "input", "updates": "updates",
+    "min-context": "min-context", "min_context": "min-context", "mincontext": "min-context",
+    "max-price": "max-price", "max_price": "max-price", "maxprice": "max-price",
+    "reasoning": "reasoning", "tool-calling": "tool-calling", "tool_calling": "tool-calling",
+    "toolcalling": "tool-calling", "tools": "tool-calling", "tool-use": "tool-calling",
+    "licence": "licence", "license": "licence",
+}
+"""Every word that starts a part of ``subscribe``, and the part it starts."""
+_PAIRS = {("open", "weights"): "open-weights", ("open", "weight"): "open-weights",
+          ("open", "source"): "open-weights", ("tool", "calling"): "tool-calling", ("tool", "use"): "tool-calling",
+          ("min", "context"): "min-context", ("max", "price"): "max-price"}
+"""The same parts written as two words."""
+_SUGGESTED = ("instant", "daily", "weekly", "tz", "org", "open-weights", "input", "updates", "min-context",
+              "max-price", "reasoning", "tool-calling", "licence", "license")
 _TIMEISH = re.compile(r"^\d{1,2}(:\d{1,2})?$")
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)\s*([km]|thousand|million)?(?:\s*tokens?)?$")
+_PRICE = re.compile(r"^\$?\s*(\d+(?:\.\d+)?|\.\d+)\s*(?:\$|usd|dollars?)?$")
+LICENCE_WORDS = ("mit", "apache", "gpl", "agpl", "lgpl", "bsd", "mpl", "cc-by", "openrail", "llama", "gemma",
+                 "qwen", "deepseek", "proprietary", "modified-mit")
+"""Licence words a typo is checked against, besides the licences in the knowledge base."""
 
 
 class Usage(ValueError):
@@ -33,7 +58,7 @@ class Usage(ValueError):
 
 @dataclass
 class Request:
-    """What was asked for, before names and zones are checked."""
+    """What was asked for, before names, zones, sizes and prices are checked."""
 
     cadence: str = "daily"
     at: str | None = None
@@ -43,11 +68,16 @@ class Request:
     open_weights: bool = False
     modality: str | None = None
     updates: bool = False
+    min_context: str | None = None
+    max_price: str | float | None = None
+    reasoning: bool = False
+    tool_calling: bool = False
+    licence: str | None = None
 
 
 @dataclass(frozen=True)
 class Spec:
-    """A checked subscription: every name resolved, the zone real, the time valid."""
+    """A checked subscription: every name resolved, the zone real, the time valid, sizes and prices read."""
 
     cadence: Cadence
     zone: str
@@ -57,44 +87,102 @@ class Spec:
     modality: str | None = None
     updates: bool = False
     """Also changes to known models (new scores, context or price changes, deprecations)."""
+    min_context: int | None = None
+    """Tokens of context window, at least."""
+    max_price: float | None = None
+    """US dollars per million input tokens, at most."""
+    reasoning: bool = False
+    tool_calling: bool = False
+    licence: str | None = None
+    """A part of the licence, lower case ("mit", "apache")."""
 
 
 def parse_words(text: str) -> Request:
-    """``daily 09:00 tz Europe/Berlin org OpenAI, Meta open-weights updates`` -> Request."""
-    words = text.replace(",", " , ").split()
+    """``daily 09:00 tz Europe/Berlin org OpenAI, Meta open-weights min-context 128k updates`` -> Request."""
+    words = re.sub(r",(?!\d)|(?<!\d),", " , ", text).split()  # "1,000,000" stays one word
     req, i = Request(), 0
     while i < len(words):
-        word = words[i].lower()
-        i += 1
-        if word == "instant":
-            req.cadence = "instant"
-        elif word in ("daily", "weekly"):
-            req.cadence = word
-            while i < len(words) and words[i].lower() not in _KEYWORDS and words[i] != ",":
-                _time_or_day(req, words[i])
-                i += 1
-        elif word in ("tz", "timezone"):
-            req.zone, i = _next(words, i, "tz needs a zone, e.g. tz Europe/Berlin")
-        elif word in ("org", "orgs", "organization", "organizations"):
-            i = _org_names(req, words, i)
-        elif word in ("open-weights", "open_weights", "openweights"):
-            req.open_weights = True
-        elif word == "open" and i < len(words) and words[i].lower() in ("weights", "weight", "source"):
-            req.open_weights, i = True, i + 1
-        elif word == "updates":
-            req.updates = True
-        elif word in ("input", "modality"):
-            req.modality, i = _next(words, i, f"input needs a modality: {', '.join(MODALITIES)}")
-        elif _TIMEISH.match(word) or parse_weekday(word) is not None:
-            req.cadence = "weekly" if parse_weekday(word) is not None or req.day else req.cadence
-            _time_or_day(req, word)
+        part, width = _part_at(words, i)
+        if part is None:
+            _loose_word(req, words[i])
+            i += 1
         else:
-            raise Usage(f"I don't understand '{words[i - 1]}'.")
+            i = _READERS[part](req, words, i + width)
     return req
 
 
+def _part_at(words: list[str], i: int) -> tuple[str | None, int]:
+    """The part of ``subscribe`` that starts at ``words[i]`` and how many words name it; (None, 0) if none."""
+    if i >= len(words):
+        return None, 0
+    pair = _PAIRS.get((words[i].lower(), words[i + 1].lower())) if i + 1 < len(words) else None
+    if pair:
+        return pair, 2
+    part = _ALIASES.get(words[i].lower())
+    return (part, 1) if part else (None, 0)
+
+
+def _loose_word(req: Request, word: str) -> None:
+    """A word outside any part: a time or day (``friday 17:00``), else a usage error with the closest part."""
+    if _TIMEISH.match(word) or parse_weekday(word) is not None:
+        req.cadence = "weekly" if parse_weekday(word) is not None or req.day else req.cadence
+        _time_or_day(req, word)
+        return
+    close = process.extractOne(word.lower(), _SUGGESTED, scorer=fuzz.ratio, score_cutoff=75)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    raise Usage(f"I don't understand '{word}'.{hint}")
+
+
+def _cadence_words(req: Request, words: list[str], i: int, cadence: str) -> int:
+    """``instant``, or ``daily``/``weekly`` with the time and day words after it."""
+    req.cadence = cadence
+    while cadence != "instant" and i < len(words) and _part_at(words, i)[0] is None and words[i] != ",":
+        _time_or_day(req, words[i])
+        i += 1
+    return i
+
+
+def _set(name: str, value=True):
+    """A reader for a part without a value: it sets ``name`` on the request."""
+    def read(req: Request, words: list[str], i: int) -> int:
+        setattr(req, name, value)
+        return i
+    return read
+
+
+def _value(name: str, problem: str, units: tuple[str, ...] = ()):
+    """A reader for a part followed by one value (and maybe one of ``units``), stored as ``name``;
+    ``problem`` when the value is missing."""
+    def read(req: Request, words: list[str], i: int) -> int:
+        value, i = _next(words, i, problem)
+        if i < len(words) and words[i].lower() in units:
+            i += 1
+        setattr(req, name, value)
+        return i
+    return read
+
+
+_READERS = {
+    "instant": lambda req, words, i: _cadence_words(req, words, i, "instant"),
+    "daily": lambda req, words, i: _cadence_words(req, words, i, "daily"),
+    "weekly": lambda req, words, i: _cadence_words(req, words, i, "weekly"),
+    "tz": _value("zone", "tz needs a zone, e.g. tz Europe/Berlin"),
+    "org": lambda req, words, i: _org_names(req, words, i),
+    "open-weights": _set("open_weights"),
+    "updates": _set("updates"),
+    "reasoning": _set("reasoning"),
+    "tool-calling": _set("tool_calling"),
+    "input": _value("modality", f"input needs a modality: {', '.join(MODALITIES)}"),
+    "min-context": _value("min_context", "min-context needs a size, e.g. min-context 128k", ("tokens", "token")),
+    "max-price": _value("max_price", "max-price needs US dollars per million input tokens, e.g. max-price 1",
+                        ("dollars", "dollar", "usd", "$")),
+    "licence": _value("licence", "licence needs a word of the licence, e.g. licence apache"),
+}
+"""How each part of ``subscribe`` is read: (request, words, index after the part's name) -> next index."""
+
+
 def _next(words: list[str], i: int, problem: str) -> tuple[str, int]:
-    if i >= len(words) or words[i].lower() in _KEYWORDS:
+    if i >= len(words) or _part_at(words, i)[0] is not None:
         raise Usage(problem + ".")
     return words[i], i + 1
 
@@ -112,7 +200,7 @@ def _time_or_day(req: Request, word: str) -> None:
 
 def _org_names(req: Request, words: list[str], i: int) -> int:
     current: list[str] = []
-    while i < len(words) and words[i].lower() not in _KEYWORDS:
+    while i < len(words) and _part_at(words, i)[0] is None:
         if words[i] == "," or words[i].lower() == "and":
             if current:
                 req.orgs.append(" ".join(current))
@@ -127,11 +215,16 @@ def _org_names(req: Request, words: list[str], i: int) -> int:
     return i
 
 
-def check(req: Request, index: AliasIndex, default_zone: str = "UTC") -> Spec:
-    """Resolve the request's zone, time, day and organizations; raise Usage naming the first problem."""
+def check(req: Request, index: AliasIndex, default_zone: str = "UTC", licences: Iterable[str] = ()) -> Spec:
+    """Resolve the request's zone, time, day and organizations and read its sizes and prices; raise Usage
+    naming the first problem. ``licences`` are the knowledge base's, to catch a misspelt licence."""
     zone = resolve_zone(req.zone) if req.zone else resolve_zone(default_zone or "UTC")
-    return Spec(_cadence(req), zone, *_orgs(req.orgs, index), req.open_weights, _modality(req.modality),
-                req.updates)
+    org_ids, org_names = _orgs(req.orgs, index)
+    return Spec(_cadence(req), zone, org_ids, org_names, req.open_weights, _modality(req.modality), req.updates,
+                min_context=None if req.min_context in (None, "") else parse_size(req.min_context),
+                max_price=None if req.max_price in (None, "") else parse_price(req.max_price),
+                reasoning=bool(req.reasoning), tool_calling=bool(req.tool_calling),
+                licence=_licence(req.licence, licences))
 
 
 def _cadence(req: Request) -> Cadence:
@@ -172,6 +265,48 @@ def _modality(value: str | None) -> str | None:
     close = process.extractOne(word, MODALITIES, scorer=fuzz.ratio, score_cutoff=50)
     hint = f" Did you mean {close[0]}?" if close else f" Use one of {', '.join(MODALITIES)}."
     raise Usage(f"'{value}' is not an input modality.{hint}")
+
+
+def parse_size(value: str | int) -> int:
+    """A context size in tokens from ``128k``, ``1M``, ``1.5M``, ``200000``, ``1,000,000`` or ``128k tokens``."""
+    text = str(value).strip()
+    match = _SIZE.match(text.lower().replace(",", "").replace("_", ""))
+    if not match:
+        raise Usage(f"'{text}' is not a context size: use tokens, e.g. 128k, 1M or 200000.")
+    scale = {"k": 1000, "thousand": 1000, "m": 1_000_000, "million": 1_000_000}.get(match.group(2) or "", 1)
+    tokens = round(float(match.group(1)) * scale)
+    if tokens < 1000:
+        raise Usage(f"'{text}' tokens is too small for a context window. Did you mean {text}k?")
+    return tokens
+
+
+def parse_price(value: str | float) -> float:
+    """US dollars per million input tokens from ``1``, ``0.5``, ``$0.50`` or ``2 dollars``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text, number = f"{value:g}", float(value)
+    else:
+        text = str(value).strip()
+        match = _PRICE.match(text.lower())
+        number = float(match.group(1)) if match else -1.0
+    if not 0 <= number < float("inf"):
+        raise Usage(f"'{text}' is not a price: give US dollars per million input tokens, e.g. max-price 1 "
+                    "or max-price 0.5.")
+    return number
+
+
+def _licence(value: str | None, known: Iterable[str]) -> str | None:
+    """The licence word, lower case; a word close to a known licence but in none is taken for a typo."""
+    if value is None or not value.strip():
+        return None
+    word = value.strip().lower()
+    names = {k.lower() for k in known if k}
+    words = set(LICENCE_WORDS) | {w for n in names for w in re.findall(r"[a-z][a-z0-9.+-]*", n)}
+    if word in words or any(word in n for n in names | words):
+        return word
+    close = process.extractOne(word, sorted(words), scorer=fuzz.ratio, score_cutoff=75)
+    if close:
+        raise Usage(f"I don't know the licence '{value.strip()}'. Did you mean {close[0]}?")
+    return word  # a licence no model has yet: new models may come under it
 
 
 @lru_cache(maxsize=1)

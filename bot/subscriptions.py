@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from bot import format as fmt
 from bot.cadence import Cadence, next_due, parse_time
-from bot.digests import build_digest, filters_for, items, update_items, wanted, wanted_update
+from bot.digests import Matcher, build_digest, items, update_items
 from bot.question import Answer, Origin, Question, Table
 from bot.subscribe_args import USAGE, Request, Spec, Usage, check, parse_words
-from knowledge.schema import Subscription
+from knowledge.finder import ModelQuery
+from knowledge.schema import Model, Subscription
 from knowledge.store import KnowledgeBase
 
 COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "digest")
@@ -81,7 +82,10 @@ def request_from(args: dict) -> Request:
     req = Request(cadence=cadence, at=args.get("time"), day=args.get("day"),
                   zone=args.get("tz"), orgs=list(args.get("orgs") or []),
                   open_weights=bool(args.get("open_weights")), modality=args.get("input"),
-                  updates=bool(args.get("updates")))
+                  updates=bool(args.get("updates")), min_context=args.get("min_context"),
+                  max_price=args.get("max_price"), reasoning=bool(args.get("reasoning")),
+                  tool_calling=bool(args.get("tool_calling")),
+                  licence=args.get("licence") or args.get("license"))
     if req.cadence not in ("instant", "daily", "weekly"):
         raise Usage(f"'{req.cadence}' is not a cadence: use instant, daily or weekly.")
     return req
@@ -89,7 +93,8 @@ def request_from(args: dict) -> Request:
 
 def _subscribe(question: Question, kb: KnowledgeBase, now: dt.datetime) -> Answer:
     try:
-        spec = check(request_from(question.args), kb.index(), question.args.get("default_tz") or "UTC")
+        spec = check(request_from(question.args), kb.index(), question.args.get("default_tz") or "UTC",
+                     known_licences(kb))
     except Usage as problem:
         return _usage(question.text, str(problem))
     platform, workspace, channel = channel_of(question.origin)
@@ -109,7 +114,7 @@ def _subscribe(question: Question, kb: KnowledgeBase, now: dt.datetime) -> Answe
                            open_weights_only=spec.open_weights, modality=spec.modality,
                            created_by=question.origin.user, created_at=naive(now), active=True,
                            last_release_id=kb.latest_release_id(), include_updates=spec.updates,
-                           last_update_id=kb.latest_update_id())
+                           last_update_id=kb.latest_update_id(), **finder_columns(spec))
         schedule_next(sub, now)
         session.add(sub)
         session.commit()
@@ -132,10 +137,36 @@ def schedule_next(sub: Subscription, after: dt.datetime) -> None:
     sub.next_period, sub.next_due_at = next_schedule(sub, after)
 
 
+def finder_columns(spec: Spec) -> dict:
+    """The subscription columns of a spec's finder filters (None where it does not filter)."""
+    return {"min_context": spec.min_context, "max_input_price": spec.max_price, "reasoning": spec.reasoning or None,
+            "tool_calling": spec.tool_calling or None, "license": spec.licence}
+
+
 def _same(sub: Subscription, spec: Spec) -> bool:
     return (cadence_of(sub) == spec.cadence and sub.timezone == spec.zone
             and tuple(sub.org_ids or ()) == spec.org_ids and sub.open_weights_only == spec.open_weights
-            and sub.modality == spec.modality and sub.include_updates == spec.updates)
+            and sub.modality == spec.modality and sub.include_updates == spec.updates
+            and all(getattr(sub, name) == value for name, value in finder_columns(spec).items()))
+
+
+def query_of(kb: KnowledgeBase, sub) -> ModelQuery:
+    """A subscription's filters (a Subscription or a row of its table) as a finder query: organizations
+    widened to their units (Meta -> its labs), open weights, input modality and the finder filters."""
+    orgs = tuple(dict.fromkeys(i for o in sub.org_ids or ()
+                               for i in kb.memo(("org_family", o), lambda o=o: kb.org_family(o))))
+    return ModelQuery(orgs=orgs, open_weights=True if sub.open_weights_only else None,
+                      input_modalities=(sub.modality,) if sub.modality else (), reasoning=sub.reasoning,
+                      tool_calling=sub.tool_calling, min_context=sub.min_context,
+                      max_input_price=sub.max_input_price, license=sub.license, limit=None)
+
+
+def known_licences(kb: KnowledgeBase) -> list[str]:
+    """The licences models in the knowledge base have (to catch a misspelt licence in ``subscribe``)."""
+    def load() -> list[str]:
+        with kb.engine.connect() as conn:
+            return [v for v in conn.execute(select(Model.license).distinct()).scalars() if v]
+    return kb.memo("subscribe-licences", load)
 
 
 def _channel_subs(session: Session, origin: Origin) -> list[Subscription]:
@@ -157,9 +188,32 @@ def describe(sub: Subscription, kb: KnowledgeBase) -> str:
         parts.append("open weights only")
     if sub.modality:
         parts.append(f"{sub.modality} input")
+    parts += _finder_words(sub)
     if sub.include_updates:
         parts.append("with model updates")
     return ", ".join(parts)
+
+
+def _finder_words(sub: Subscription) -> list[str]:
+    """The finder filters of a subscription in words."""
+    parts = [f"at least {size_text(sub.min_context)} tokens of context"] if sub.min_context else []
+    if sub.max_input_price is not None:
+        parts.append(f"input at most ${sub.max_input_price:g} per million tokens")
+    if sub.reasoning is not None:
+        parts.append("reasoning models" if sub.reasoning else "non-reasoning models")
+    if sub.tool_calling is not None:
+        parts.append("with tool calling" if sub.tool_calling else "without tool calling")
+    if sub.license:
+        parts.append(f"licence {sub.license}")
+    return parts
+
+
+def size_text(tokens: int) -> str:
+    """A token count as people write it: 128k, 1M, 1.5M, 131,072."""
+    for unit, scale in (("M", 1_000_000), ("k", 1000)):
+        if tokens >= scale and tokens % (scale // 10 if unit == "M" else scale) == 0:
+            return f"{tokens / scale:g}{unit}"
+    return f"{tokens:,}"
 
 
 def next_text(sub: Subscription) -> str:
@@ -221,10 +275,11 @@ def preview(question: Question, kb: KnowledgeBase) -> Answer:
                           f"This channel has no active digest subscription. Usage: {USAGE}")
         sub = subs[0]
         session.expunge(sub)
-    filters = filters_for(kb, sub.org_ids, sub.open_weights_only, sub.modality)
-    waiting = [r for r in kb.releases_between(sub.last_release_id, kb.latest_release_id()) if wanted(kb, r, filters)]
-    changes = [u for u in kb.updates_between(sub.last_update_id, kb.latest_update_id())
-               if wanted_update(kb, u, filters)] if sub.include_updates else []
+    query = query_of(kb, sub)
+    releases = kb.releases_between(sub.last_release_id, kb.latest_release_id())
+    changes = kb.updates_between(sub.last_update_id, kb.latest_update_id()) if sub.include_updates else []
+    matcher = Matcher(kb, releases, changes)
+    waiting, changes = matcher.releases(query, releases), matcher.updates(query, changes)
     digest = build_digest(items(kb, waiting[-PREVIEW_LIMIT:]), "Preview of the next digest",
                           update_items(kb, changes[-PREVIEW_LIMIT:]))
     digest.question = question.text

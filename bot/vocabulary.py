@@ -62,7 +62,7 @@ FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
     "org": ("who made", "who built", "who developed", "who created", "who makes", "who is behind", "who behind",
             "maker", "made by", "developer", "developed", "company", "lab", "creator", "built by", "owner"),
     "released": ("released", "release", "release date", "launch", "launched", "came out", "announced",
-                 "when"),
+                 "when", "older", "newer", "earlier", "later"),
     "open_weights": ("open", "open weights", "open source", "open sourced", "closed", "weights",
                      "license", "licence", "licensed", "proprietary"),
     "modalities": ("modality", "modalities", "multimodal", "input", "inputs", "output", "outputs",

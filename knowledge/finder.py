@@ -33,7 +33,7 @@ class ModelQuery:
     """Only these models (a digest asks whether a released model matches a subscription's filters)."""
     open_weights: bool | None = None
     license: str | None = None
-    """A part of the licence, any case ("mit" matches "MIT" and "modified-mit")."""
+    """The licence's first word, any case ("apache" matches "Apache-2.0"; "mit" matches "MIT", not "modified-mit")."""
     input_modalities: tuple[str, ...] = ()
     output_modalities: tuple[str, ...] = ()
     reasoning: bool | None = None
@@ -139,8 +139,10 @@ def _field_checks(q: ModelQuery) -> list[tuple[object, list]]:
         if wanted is not None:
             checks.append((column.is_(None), [column.is_(wanted)]))
     if q.license:
-        checks.append((Model.license.is_(None),
-                       [func.lower(Model.license).contains(q.license.lower(), autoescape=True)]))
+        word = q.license.lower()
+        licence = func.lower(Model.license)
+        checks.append((Model.license.is_(None), [or_(licence == word, licence.startswith(f"{word}-", autoescape=True),
+                                                     licence.startswith(f"{word} ", autoescape=True))]))
     for column, modalities in ((Model.input_modalities, q.input_modalities),
                                (Model.output_modalities, q.output_modalities)):
         if modalities:

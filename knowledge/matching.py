@@ -464,8 +464,7 @@ class AliasIndex:
             return self._extended(scan, i, end, refs), end
         span_toks = scan.toks[i:end]
         if end - i > 1 and any(t.norm.isdigit() or t.norm == "plus" for t in span_toks) \
-                and any(t.norm.isalpha() and t.norm != "plus" and not (t.joined and t.norm in _SIZE_LETTERS)
-                        for t in span_toks):
+                and any(t.norm.isalpha() and len(t.norm) > 1 and t.norm != "plus" for t in span_toks):
             span, start, stop = scan.span(i, end)
             return Mention(span, start, stop, "unknown", [], self.suggest(span)), end
         return None
@@ -605,9 +604,9 @@ class AliasIndex:
         for run in runs:
             norms = [scan.toks[i].norm for i in run]
             raws = [scan.toks[i].raw for i in run]
-            if all(n.isdigit() or n in _SIZE_LETTERS for n in norms) \
-                    or not any(n.isdigit() or (len(n) > 1 and not is_common(r, scan.langs)) for n, r in zip(norms, raws)):
-                continue
+            words = [(n, r) for n, r in zip(norms, raws) if not n.isdigit() and n not in _SIZE_LETTERS and n != "plus"]
+            if all(n not in self.vocab and (len(n) == 1 or is_common(r, scan.langs)) for n, r in words):
+                continue  # numbers and ordinary words: "200k+", "the 3 oldest"
             span, start, stop = scan.span(run[0], run[-1] + 1)
             namey = any(n.isdigit() or (n not in self.vocab and self.vocab.near(n)) for n in norms) \
                 or any(scan.toks[i].upper and len(scan.toks[i].norm) >= 4 for i in run)

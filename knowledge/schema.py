@@ -244,6 +244,14 @@ class Subscription(Base):
     org_ids: Mapped[list | None] = mapped_column(JSON)
     open_weights_only: Mapped[bool] = mapped_column(Boolean, default=False)
     modality: Mapped[str | None] = mapped_column(String(20))
+    min_context: Mapped[int | None] = mapped_column(Integer)
+    """Finder filters (``knowledge.finder.ModelQuery``); None: not filtered. Tokens, at least."""
+    max_input_price: Mapped[float | None] = mapped_column(Float)
+    """US dollars per million input tokens, at most."""
+    reasoning: Mapped[bool | None] = mapped_column(Boolean)
+    tool_calling: Mapped[bool | None] = mapped_column(Boolean)
+    license: Mapped[str | None] = mapped_column(String(100))
+    """A part of the licence, lower case."""
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -22,7 +22,7 @@ from tests.conftest import _fresh_url
 ALL_CASES = load_cases(CASES)
 MIN_PHRASINGS = 300
 HELD_OUT = [(path.stem.removeprefix("understanding-"), case) for path in sorted(CASES.parent.glob(
-    "understanding-holdout*.yaml")) for case in load_cases(path)]
+    "understanding-*holdout*.yaml")) for case in load_cases(path)]
 """Sets written by people who had not read the engine; measured before any change was made for them
 (bench/README.md gives those first numbers)."""
 
@@ -35,6 +35,9 @@ KNOWN_GAPS = {
     "holdout2/facts_by_meaning-10": "a fact naming both names outranks the one with the asked word",
     "holdout2/plain_english-01": "'smartest according to <org>' is not read as that organization's index",
     "holdout2/plain_english-02": "'coder' is read as the one Coder model, not as 'who codes best'",
+    "finder-holdout/finder_filter-21": "'text-only input' is not read as a filter (only modalities a model has)",
+    "finder-holdout/finder_releases-13": "'open weights releases' lists the open-weights models, as a finder answer",
+    "finder-holdout/finder_unknown_field-07": "'trained on the most tokens' is read as the open-weights filter alone",
 }
 """Cases the bot still gets wrong, each with why: they must keep failing until fixed (strict xfail)."""
 

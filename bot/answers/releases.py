@@ -26,14 +26,16 @@ def releases_answer(kb: KnowledgeBase, question: str, orgs: list[Ref], since: dt
     """The newest releases of the organizations (with their units) in the period: release records and the
     release dates of models that have none, newest first, each with its source."""
     index = kb.index()
-    limit = min(count or 10, 50)
+    limit = min(count or 15, 50)
     org_ids = sorted({i for o in orgs for i in kb.org_family(o[1])}) if orgs else None
     records = kb.releases(org_ids, since, until, limit=limit)
-    dated = find_models(kb.engine, ModelQuery(orgs=tuple(org_ids or ()), released_since=since, released_until=until,
-                                              sort="released", limit=limit)).models
+    found = find_models(kb.engine, ModelQuery(orgs=tuple(org_ids or ()), released_since=since, released_until=until,
+                                              sort="released", limit=limit))
     recorded = {r.model_id for r in records}
     rows = sorted([_record_row(index, r) for r in records] +
-                  [_model_row(kb, m) for m in dated if m.id not in recorded], key=lambda row: row[0], reverse=True)
+                  [_model_row(kb, m) for m in found.models if m.id not in recorded], key=lambda row: row[0],
+                  reverse=True)
+    more = len(rows) > limit or found.total > len(found.models) or len(records) == limit
     rows = rows[:limit]
     who = f" by {fmt.join_names([index.name(o) for o in orgs])}" if orgs else ""
     title = f"Releases{who}{_period(since, until)}"
@@ -43,7 +45,10 @@ def releases_answer(kb: KnowledgeBase, question: str, orgs: list[Ref], since: dt
                       "model with a release date there.")
     cites = fmt.Citations()
     table_rows = [[day, model, org, what, cites.cite(source, None)] for day, model, org, what, source in rows]
-    lines = [f"{fmt.count(len(rows), 'release')}, newest first (release records and models' release dates)."]
+    shown = f"The newest {len(rows)} releases" if more else fmt.count(len(rows), "release")
+    lines = [f"{shown}, newest first (release records and models' release dates)."]
+    if more:
+        lines.append("There are more: ask for a shorter period or an organization.")
     latest = records[0] if records and records[0].date.isoformat() == rows[0][0] else None
     if latest and latest.summary:
         lines.append(f"Latest: {latest.title} ({latest.date.isoformat()}). {latest.summary}")
