@@ -104,19 +104,26 @@ def find_models(engine: Engine, query: ModelQuery) -> Found:
     checks = _field_checks(query)
     conditions = _scope(query) + [c for _, conds in checks for c in conds] + _present(query, score)
     columns = [getattr(Model, c) for c in _COLUMNS] + ([score.c.value] if score is not None else [])
-    stmt = select(*columns, func.count().over().label("total")).where(*conditions)
+    with engine.connect() as conn:
+        rows = [] if query.count_only else conn.execute(_rows(query, score, columns, conditions)).all()
+        total = len(rows)
+        if query.count_only or (query.limit is not None and total >= query.limit):
+            total = conn.execute(_counted(score, conditions)).scalar() or 0
+        lacking = _lacking(conn, query, checks) if score is None else 0
+    return Found([_model(row, score is not None) for row in rows], total, lacking)
+
+
+def _rows(query: ModelQuery, score, columns: list, conditions: list):
+    stmt = select(*columns).where(*conditions)
     if score is not None:
         stmt = stmt.join(score, score.c.model_id == Model.id)
     stmt = stmt.order_by(*_order(query, score), Model.name, Model.id)
-    if query.count_only:
-        stmt = stmt.limit(1)
-    elif query.limit is not None:
-        stmt = stmt.limit(query.limit)
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-        lacking = _lacking(conn, query, checks) if score is None else 0
-    found = [] if query.count_only else [_model(row, score is not None) for row in rows]
-    return Found(found, rows[0].total if rows else 0, lacking)
+    return stmt.limit(query.limit) if query.limit is not None else stmt
+
+
+def _counted(score, conditions: list):
+    stmt = select(func.count()).select_from(Model).where(*conditions)
+    return stmt.join(score, score.c.model_id == Model.id) if score is not None else stmt
 
 
 def _model(row, scored: bool) -> FoundModel:
@@ -230,10 +237,11 @@ def _sort_column(q: ModelQuery, score):
 
 
 def _order(q: ModelQuery, score) -> list:
+    """The sort (its column is never null: ``_present``), or newest first with undated models last."""
     column = _sort_column(q, score)
     if column is None:
-        return [Model.released.desc().nulls_last()]
-    return [(column.desc() if q.descending else column.asc()).nulls_last()]
+        return [Model.released.is_(None), Model.released.desc()]
+    return [column.desc() if q.descending else column.asc()]
 
 
 def _best_scores(q: ModelQuery):
