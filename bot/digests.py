@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot import format as fmt
@@ -48,6 +49,7 @@ class Matcher:
         ids = {r.model_id for r in releases if r.model_id is not None} | {u.model_id for u in changes}
         self.model_ids = tuple(sorted(ids))
         self._found: dict[ModelQuery, frozenset[int]] = {}
+        self._tests: dict[ModelQuery, Callable[[int | None], bool]] = {}
 
     def releases(self, query: ModelQuery, releases: list[ReleaseInfo]) -> list[ReleaseInfo]:
         """The releases a subscription's query lets through, in their order."""
@@ -66,12 +68,16 @@ class Matcher:
 
     def _model_test(self, query: ModelQuery):
         """Whether a model id passes the query's filters other than organization (None: a record without a
-        model, which passes only when there are no such filters)."""
-        model_filters = replace(query, orgs=(), model_ids=(), limit=None)
-        if model_filters.is_empty():
-            return lambda model_id: True
-        matching = self._matching(model_filters)
-        return lambda model_id: model_id is not None and model_id in matching
+        model, which passes only when there are no such filters); made once per distinct query."""
+        test = self._tests.get(query)
+        if test is None:
+            model_filters = replace(query, orgs=(), model_ids=(), limit=None)
+            if model_filters.is_empty():
+                test = self._tests[query] = lambda model_id: True
+            else:
+                matching = self._matching(model_filters)
+                test = self._tests[query] = lambda model_id: model_id is not None and model_id in matching
+        return test
 
     def _matching(self, query: ModelQuery) -> frozenset[int]:
         """The ids of this batch's models that pass ``query`` (unknown values never pass a filter)."""

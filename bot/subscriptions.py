@@ -152,13 +152,20 @@ def _same(sub: Subscription, spec: Spec) -> bool:
 
 def query_of(kb: KnowledgeBase, sub) -> ModelQuery:
     """A subscription's filters (a Subscription or a row of its table) as a finder query: organizations
-    widened to their units (Meta -> its labs), open weights, input modality and the finder filters."""
-    orgs = tuple(dict.fromkeys(i for o in sub.org_ids or ()
-                               for i in kb.memo(("org_family", o), lambda o=o: kb.org_family(o))))
-    return ModelQuery(orgs=orgs, open_weights=True if sub.open_weights_only else None,
-                      input_modalities=(sub.modality,) if sub.modality else (), reasoning=sub.reasoning,
-                      tool_calling=sub.tool_calling, min_context=sub.min_context,
-                      max_input_price=sub.max_input_price, license=sub.license, limit=None)
+    widened to their units (Meta -> its labs), open weights, input modality and the finder filters.
+    Subscriptions with the same filters share one query (kept until the knowledge changes)."""
+    key = (tuple(sub.org_ids or ()), bool(sub.open_weights_only), sub.modality, sub.reasoning, sub.tool_calling,
+           sub.min_context, sub.max_input_price, sub.license)
+    return kb.memo(("subscription-query", key), lambda: _query(kb, *key))
+
+
+def _query(kb: KnowledgeBase, org_ids, open_weights, modality, reasoning, tool_calling, min_context, max_price,
+           licence) -> ModelQuery:
+    orgs = tuple(dict.fromkeys(i for o in org_ids for i in kb.org_family(o)))
+    return ModelQuery(orgs=orgs, open_weights=True if open_weights else None,
+                      input_modalities=(modality,) if modality else (), reasoning=reasoning,
+                      tool_calling=tool_calling, min_context=min_context, max_input_price=max_price,
+                      license=licence, limit=None)
 
 
 def known_licences(kb: KnowledgeBase) -> list[str]:

@@ -78,7 +78,8 @@ async def test_digest_commands_are_synced_and_subscribing_needs_manage_channels(
     assert commands["subscriptions"]["default_member_permissions"] is None  # anyone may look
     assert commands["digest"]["default_member_permissions"] is None
     options = {o["name"]: o for o in commands["subscribe"]["options"]}
-    assert list(options) == ["cadence", "time", "day", "tz", "orgs", "open_weights", "input", "updates"]
+    assert list(options) == ["cadence", "time", "day", "tz", "orgs", "open_weights", "input", "updates",
+                             "min_context", "max_price", "reasoning", "tool_calling", "licence"]
     assert not any(o["required"] for o in options.values())
     assert [c["value"] for c in options["cadence"]["choices"]] == ["instant", "daily", "weekly"]
     assert options["tz"]["autocomplete"] is True and options["orgs"]["autocomplete"] is True

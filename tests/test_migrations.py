@@ -81,3 +81,25 @@ def test_alias_keys_are_recomputed_so_plus_stays_in_the_name(db_url):
         assert conn.execute(text("SELECT norm FROM aliases")).scalar() == "command r plus"
         assert conn.execute(text("SELECT value FROM kb_meta WHERE key = 'version'")).scalar() == "8"
     engine.dispose()
+
+
+def test_subscriptions_get_the_finder_filters_with_0008_unset_and_lose_them_with_its_downgrade(db_url):
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    migrate(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO subscriptions (platform, workspace, channel, cadence, timezone, "
+                          "open_weights_only, created_at, active, last_release_id) VALUES ('slack', 'T1', 'C1', "
+                          "'instant', 'UTC', true, '2026-11-01 00:00:00', true, 7)"))
+    migrate(engine)
+    filters = ["min_context", "max_input_price", "reasoning", "tool_calling", "license"]
+    with engine.connect() as conn:
+        row = conn.execute(text(f"SELECT {', '.join(filters)}, open_weights_only FROM subscriptions")).one()
+    assert tuple(row[:5]) == (None,) * 5 and bool(row[5]) is True
+    downgrade(engine, "0007")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("subscriptions")}
+        assert not columns & set(filters) and "open_weights_only" in columns
+        assert conn.execute(text("SELECT last_release_id FROM subscriptions")).scalar() == 7
+    engine.dispose()

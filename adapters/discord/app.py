@@ -312,15 +312,24 @@ class DiscordBot(discord.Client):
                                day="For weekly digests (default Monday)", tz="IANA time zone (default UTC)",
                                orgs="Only these organizations, separated by commas",
                                open_weights="Only open-weights models", input="Only models taking this input",
-                               updates="Also new scores, context and price changes, deprecations of known models")
+                               updates="Also new scores, context and price changes, deprecations of known models",
+                               min_context="Only models with at least this context window, e.g. 128k or 1M",
+                               max_price="Only models costing at most this many US dollars per million input tokens",
+                               reasoning="Only reasoning models", tool_calling="Only models that can call tools",
+                               licence="Only models whose licence contains this word, e.g. apache or mit")
         @app_commands.choices(cadence=cadences, day=days, input=inputs)
         @app_commands.autocomplete(tz=zones, orgs=orgs)
         @app_commands.default_permissions(manage)
         async def subscribe(interaction: discord.Interaction, cadence: str | None = None, time: str | None = None,
                             day: str | None = None, tz: str | None = None, orgs: str | None = None,
-                            open_weights: bool = False, input: str | None = None, updates: bool = False) -> None:
+                            open_weights: bool = False, input: str | None = None, updates: bool = False,
+                            min_context: str | None = None,
+                            max_price: app_commands.Range[float, 0] | None = None,
+                            reasoning: bool = False, tool_calling: bool = False,
+                            licence: str | None = None) -> None:
             await run(interaction, "subscribe", cadence=cadence, time=time, day=day, tz=tz, orgs=orgs,
-                      open_weights=open_weights, input=input, updates=updates)
+                      open_weights=open_weights, input=input, updates=updates, min_context=min_context,
+                      max_price=max_price, reasoning=reasoning, tool_calling=tool_calling, licence=licence)
 
         @tree.command(name="unsubscribe", description="Stop release digests in this channel")
         @app_commands.describe(number="Only this one (see /subscriptions); default: all")

@@ -95,7 +95,9 @@ def _digest_question(name: str, options: dict, origin: Origin) -> Question:
         args = {"cadence": options.get("cadence"), "time": options.get("time"), "day": options.get("day"),
                 "tz": options.get("tz"), "orgs": split_models(options.get("orgs") or ""),
                 "open_weights": bool(options.get("open_weights")), "input": options.get("input"),
-                "updates": bool(options.get("updates"))}
+                "updates": bool(options.get("updates")), "min_context": options.get("min_context"),
+                "max_price": options.get("max_price"), "reasoning": bool(options.get("reasoning")),
+                "tool_calling": bool(options.get("tool_calling")), "licence": options.get("licence")}
         return Question(text=text, command="subscribe", args=args, origin=origin)
     if name == "unsubscribe":
         number = options.get("number")
