@@ -81,7 +81,8 @@ async def test_start_up_logs_in_identifies_and_syncs_to_the_development_guild(bo
     (sync,) = fake_discord.calls_to("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
     assert not fake_discord.calls_to("PUT", f"/applications/{APP_ID}/commands")
     names = {c["name"]: c for c in sync.json}
-    assert set(names) == {"ask", "compare", "top", "model", "help", "subscribe", "unsubscribe", "subscriptions", "digest"}
+    assert set(names) == {"ask", "compare", "top", "model", "find", "help", "subscribe", "unsubscribe", "subscriptions",
+                          "digest"}
     assert [(o["name"], o["required"], o.get("autocomplete", False)) for o in names["compare"]["options"]] == \
         [("models", True, True), ("benchmark", False, True)]
     assert [o["name"] for o in names["top"]["options"]] == ["benchmark", "n"]
@@ -97,7 +98,7 @@ async def test_without_a_guild_commands_sync_globally(kb, fake_discord, urls):
     running, task = await start_bot(kb, fake_discord, guild_id=None)
     try:
         (sync,) = fake_discord.calls_to("PUT", f"/applications/{APP_ID}/commands")
-        assert len(sync.json) == 9  # ask, compare, top, model, help and the four digest commands
+        assert len(sync.json) == 10  # ask, compare, top, model, find, help and the four digest commands
         assert not fake_discord.calls_to("PUT", f"/applications/{APP_ID}/guilds/")
     finally:
         await stop_bot(running, task)

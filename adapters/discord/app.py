@@ -1,6 +1,6 @@
 """The Discord app: discord.py 2.x wired to the bot core.
 
-Application commands (/ask, /compare, /top, /model, /help) defer at once (Discord wants a response
+Application commands (/ask, /compare, /top, /model, /find, /help) defer at once (Discord wants a response
 within 3 seconds) and send the answer as a follow-up; mentions of the bot and direct messages are
 answered with a reply. ``convert`` turns Discord input into Questions, ``render`` turns Answers into
 embeds within Discord's limits. Answers are computed in a single-thread executor, off the event loop.
@@ -34,12 +34,15 @@ from adapters.settings import (DigestSettings, ServiceSettings, SyncSettings, lo
                                stop_background)
 from bot import charts
 from bot.cadence import DAYS
+from bot.find_command import MAX_LIMIT
 from bot.subscribe_args import MODALITIES, complete_zone
 from bot.conversation import answer_in_conversation
 from bot.question import Answer, Origin, Question
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.discord")
+FIND_SORTS = ("newest", "oldest", "context", "output", "cheapest", "priciest")
+"""The sort choices of /find (the core reads more names in words)."""
 NONE = discord.AllowedMentions.none()
 
 
@@ -281,13 +284,46 @@ class DiscordBot(discord.Client):
         async def model_(interaction: discord.Interaction, name: str) -> None:
             await run("model")(interaction, name=name)
 
-
+        self._register_find()
         self._register_digests()
 
         @tree.command(name="help", description="What modelwire can answer")
         async def help_(interaction: discord.Interaction) -> None:
             await run("help")(interaction)
 
+
+    def _register_find(self) -> None:
+        """/find: models by what they are, with typed options; the core builds the same query as from words."""
+        tree, bot = self.tree, self
+        inputs = [app_commands.Choice(name=m, value=m) for m in MODALITIES]
+        sorts = [app_commands.Choice(name=s, value=s) for s in FIND_SORTS]
+
+        async def orgs(_i: discord.Interaction, current: str):
+            return await bot.complete(current, "org", multi=True)
+
+        @tree.command(name="find", description="Find models by organization, open weights, context, price, date")
+        @app_commands.describe(org="Organizations, separated by commas (their units included)",
+                               open_weights="True: only open-weights models; False: only closed ones",
+                               input="Only models taking this input",
+                               min_context="At least this context, e.g. 128k or 1M",
+                               max_price="At most this many dollars per million input tokens",
+                               since="Released since YYYY-MM or YYYY-MM-DD",
+                               until="Released until YYYY-MM or YYYY-MM-DD",
+                               sort="The order (default newest first)", limit="How many models (default 15)",
+                               reasoning="True: only reasoning models; False: only others",
+                               tool_calling="True: only models with tool calling; False: only others")
+        @app_commands.choices(input=inputs, sort=sorts)
+        @app_commands.autocomplete(org=orgs)
+        async def find(interaction: discord.Interaction, org: str | None = None, open_weights: bool | None = None,
+                       input: str | None = None, min_context: str | None = None,
+                       max_price: app_commands.Range[float, 0] | None = None, since: str | None = None,
+                       until: str | None = None, sort: str | None = None,
+                       limit: app_commands.Range[int, 1, MAX_LIMIT] | None = None, reasoning: bool | None = None,
+                       tool_calling: bool | None = None) -> None:
+            options = {"org": org, "open_weights": open_weights, "input": input, "min_context": min_context,
+                       "max_price": max_price, "since": since, "until": until, "sort": sort, "limit": limit,
+                       "reasoning": reasoning, "tool_calling": tool_calling}
+            await bot.respond(interaction, convert.question_from_command("find", options, origin_of(interaction)))
 
     def _register_digests(self) -> None:
         """/subscribe, /unsubscribe, /subscriptions and /digest preview. The first two are shown only to

@@ -15,6 +15,7 @@ import dataclasses
 import re
 
 from bot.conversation import key_for
+from bot.find_command import OPTIONS as FIND_OPTIONS
 from bot.question import Origin, Question
 
 ASK_PREFIX = "modelwire:ask:"
@@ -57,8 +58,8 @@ def split_models(models: str) -> list[str]:
 
 
 def question_from_command(name: str, options: dict, origin: Origin) -> Question:
-    """An application command (/ask, /compare, /top, /model, /help) and its options as a Question in
-    the person's conversation in that channel."""
+    """An application command (/ask, /compare, /top, /model, /find, /help) and its options as a Question
+    in the person's conversation in that channel."""
     return dataclasses.replace(_command_question(name, options, origin), conversation=key_for(origin))
 
 
@@ -79,9 +80,18 @@ def _command_question(name: str, options: dict, origin: Origin) -> Question:
     if name == "model":
         model = (options.get("name") or "").strip()
         return Question(text=model, command="model", args={"name": model}, origin=origin)
+    if name == "find":
+        return find_question(options, origin)
     if name in DIGEST_COMMANDS:
         return _digest_question(name, options, origin)
     return Question(text="help", command="help", origin=origin)
+
+
+def find_question(options: dict, origin: Origin) -> Question:
+    """/find: the typed options given (None is not given; False is) as the find command's args."""
+    args = {k: options[k] for k in FIND_OPTIONS if options.get(k) is not None and options.get(k) != ""}
+    shown = " ".join(f"{k}:{v}" for k, v in args.items())
+    return Question(text=f"/find {shown}".strip(), command="find", args=args, origin=origin)
 
 
 DIGEST_COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "digest preview")

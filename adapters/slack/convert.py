@@ -21,7 +21,7 @@ from bot.question import Origin, Question
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _ON = re.compile(r"\s+on\s+", re.I)
 _TOP = re.compile(r"(?:(?P<before>\d{1,3})\s+(?:on\s+)?)?(?P<name>.*?)(?:\s+(?P<after>\d{1,3}))?$", re.I | re.S)
-SUBCOMMANDS = ("ask", "compare", "top", "model", "help")
+SUBCOMMANDS = ("ask", "compare", "top", "model", "find", "help")
 DIGEST_COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "digest")
 """Sub-commands about the channel's release digests; their words are the core's to read."""
 
@@ -48,11 +48,12 @@ def parse_command(text: str) -> tuple[str, dict]:
 
     A sub-command without its argument (``top``, ``model``, ...) is ``help``. ``top`` takes the
     count after the benchmark or before it (``top GPQA Diamond 5``, ``top 5 on GPQA Diamond``).
+    ``find`` passes its words on as they are (the core reads them, and says how to use it when empty).
     """
     words = text.split(maxsplit=1)
     head = words[0].lower() if words else "help"
     rest = words[1].strip() if len(words) > 1 else ""
-    if head in DIGEST_COMMANDS:
+    if head in DIGEST_COMMANDS or head == "find":
         return head, {"text": rest}
     if head not in SUBCOMMANDS:
         return "ask", {"text": text}
