@@ -203,8 +203,8 @@ def _did_you_mean(names: list[str]) -> str:
 def modality(kb: KnowledgeBase, value: Any, side: str = "input") -> str:
     """A modality among the knowledge base's values (and the usual five); "vision", "pictures" are image."""
     word = str(value).strip().lower()
-    word = finder._MODALITY_WORDS.get(word, word)
-    known = sorted(kb.memo("finder-modalities", lambda: finder._known_modalities(kb)) | set(MODALITIES))
+    word = finder.MODALITY_WORDS.get(word, word)
+    known = sorted(finder.known_modalities(kb) | set(MODALITIES))
     if word in known:
         return word
     close = process.extractOne(word, known, scorer=fuzz.ratio, score_cutoff=50)

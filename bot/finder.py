@@ -28,7 +28,7 @@ _AT_LEAST = ("at least", "min", "minimum", "over", "more than", "above", "bigger
              "or more", "plus", "+")
 _AT_MOST = ("at most", "max", "maximum", "under", "less than", "below", "up to", "smaller than", "cheaper than",
             "<=", "<", "or less", "within")
-_MODALITY_WORDS = {
+MODALITY_WORDS = {
     "images": "image", "pictures": "image", "picture": "image", "photos": "image", "photo": "image",
     "vision": "image", "visual": "image", "voice": "audio", "speech": "audio", "sound": "audio",
     "videos": "video", "documents": "pdf", "pdfs": "pdf", "files": "pdf",
@@ -103,10 +103,10 @@ def _flags(query: ModelQuery, lowered: str, words: set[str]) -> ModelQuery:
 
 
 def _modalities(kb: KnowledgeBase, query: ModelQuery, lowered: str, words: list[str]) -> ModelQuery:
-    known = kb.memo("finder-modalities", lambda: _known_modalities(kb))
+    known = known_modalities(kb)
     ins, outs = [], []
     for i, word in enumerate(words):
-        modality = word if word in known else _MODALITY_WORDS.get(word)
+        modality = word if word in known else MODALITY_WORDS.get(word)
         if modality not in known or modality == "text":
             continue
         output = any(w in _OUTPUT_VERBS for w in words[max(0, i - 3): i])
@@ -114,7 +114,12 @@ def _modalities(kb: KnowledgeBase, query: ModelQuery, lowered: str, words: list[
     return replace(query, input_modalities=tuple(dict.fromkeys(ins)), output_modalities=tuple(dict.fromkeys(outs)))
 
 
-def _known_modalities(kb: KnowledgeBase) -> frozenset[str]:
+def known_modalities(kb: KnowledgeBase) -> frozenset[str]:
+    """Every input and output modality a model in the knowledge base has (kept until the knowledge changes)."""
+    return kb.memo("finder-modalities", lambda: _modalities_held(kb))
+
+
+def _modalities_held(kb: KnowledgeBase) -> frozenset[str]:
     from sqlalchemy import select
 
     from knowledge.schema import Model

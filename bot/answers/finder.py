@@ -66,8 +66,8 @@ def _conditions(q: ModelQuery) -> list[str]:
         out.append("that take " + fmt.join_names(list(q.input_modalities)))
     if q.output_modalities:
         out.append("that output " + fmt.join_names(list(q.output_modalities)))
-    if q.tool_calling:
-        out.append("with tool calling")
+    if q.tool_calling is not None:
+        out.append("with tool calling" if q.tool_calling else "without tool calling")
     if q.license:
         out.append(f"licensed {q.license}")
     for low, high, noun in ((q.min_context, q.max_context, "context"), (q.min_output, None, "output limit")):
