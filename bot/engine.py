@@ -183,13 +183,22 @@ def _find(kb: KnowledgeBase, text: str, p: Parsed) -> Answer | None:
             return None
         bench = kb.benchmark(p.benchmarks[0][1])
         query = replace(query, sort="score", benchmark=bench.id, higher_is_better=bench.higher_is_better,
-                        descending=True, limit=query.limit if p.count else 10)
+                        descending=bench.higher_is_better, limit=query.limit if p.count else 10)
         return finder_answer(kb, text, query, bench.name, bench.unit)
     own = replace(query, orgs=(), released_since=None, released_until=None, limit=15,
                   sort=None if query.sort == "released" else query.sort, descending=True)
-    if _asks_releases(p) and own.is_empty() and not query.count_only:
+    if _asks_releases(p) and own.is_empty() and not query.count_only and not _models_by_date(p, query):
         return releases_answer(kb, text, p.orgs, p.since, p.until, finder.asked_count(p))
     return finder_answer(kb, text, query)
+
+
+def _models_by_date(p: Parsed, query) -> bool:
+    """ "newest model from OpenAI", "models released in 2025": models by their release dates (the finder),
+    not the release timeline ("latest releases", "new models since June", "what came out in April")."""
+    if not {"model", "models"} & set(p.words) or p.has(frozenset({"release", "releases", "new", "came", "come"})):
+        return False
+    return bool(query.released_since or query.released_until or p.has(frozenset({"newest", "latest", "oldest",
+                                                                                   "earliest"})))
 
 
 def _asks_releases(p: Parsed) -> bool:

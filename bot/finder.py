@@ -224,8 +224,14 @@ def _sort(query: ModelQuery, lowered: str, words: set[str], parsed: Parsed) -> M
         return replace(query, sort="output", descending=not small)
     if words & {"context", "window", "ctx"} and words & set(_SORTS["context"][1]):
         return replace(query, sort="context", descending=not small)
-    if re.search(r"\bby (context|context window|context length)\b", lowered):
-        return replace(query, sort="context")
+    by = re.search(r"\bby (?:the )?(context|output|input price|output price|price|cost|release date|date|"
+                   r"knowledge cutoff|cutoff)\b", lowered)
+    if by:
+        field = {"context": "context", "output": "output", "input price": "input_price", "price": "input_price",
+                 "cost": "input_price", "output price": "output_price", "release date": "released",
+                 "date": "released", "knowledge cutoff": "cutoff", "cutoff": "cutoff"}[by.group(1)]
+        cheap_first = field.endswith("price") and not words & _DEAR
+        return replace(query, sort=field, descending=not (small or cheap_first))
     if words & _NEWEST:
         return replace(query, sort="released")
     if words & _OLDEST:

@@ -109,7 +109,7 @@ def find_models(engine: Engine, query: ModelQuery) -> Found:
         total = len(rows)
         if query.count_only or (query.limit is not None and total >= query.limit):
             total = conn.execute(_counted(score, conditions)).scalar() or 0
-        lacking = _lacking(conn, query, checks) if score is None else 0
+        lacking = _lacking(conn, query, checks, score)
     return Found([_model(row, score is not None) for row in rows], total, lacking)
 
 
@@ -180,8 +180,9 @@ def _present(q: ModelQuery, score) -> list:
     return [] if column is None or score is not None else [column.isnot(None)]
 
 
-def _lacking(conn, q: ModelQuery, checks: list) -> int:
-    """How many models would pass every filter but lack a field a filter or the sort needs."""
+def _lacking(conn, q: ModelQuery, checks: list, score=None) -> int:
+    """How many models would pass every filter but lack a field a filter or the sort needs (ranked on a
+    benchmark: among the models with a score on it)."""
     missing = [lacks for lacks, _ in checks]
     sort = _sort_column(q, None)
     if sort is not None:
@@ -190,11 +191,13 @@ def _lacking(conn, q: ModelQuery, checks: list) -> int:
         return 0
     passing = [or_(lacks, and_(*conds)) for lacks, conds in checks]
     stmt = select(func.count()).select_from(Model).where(*_scope(q), *passing, or_(*missing))
+    if score is not None:
+        stmt = stmt.join(score, score.c.model_id == Model.id)
     return conn.execute(stmt).scalar() or 0
 
 
 def _price(key: str):
-    return Model.pricing[key].as_float()
+    return Model.input_price if key == "input_per_mtok" else Model.output_price
 
 
 def _range(column, low, high) -> list:

@@ -371,6 +371,7 @@ class _Writer:
                     output_modalities=m.output_modalities, context_window=m.context_window,
                     max_output_tokens=m.max_output_tokens, knowledge_cutoff=m.knowledge_cutoff,
                     reasoning=m.reasoning, tool_calling=m.tool_calling, modes=m.modes, pricing=pricing or None,
+                    input_price=(pricing or {}).get("input_per_mtok"), output_price=(pricing or {}).get("output_per_mtok"),
                     description=m.description, source_id=self._source(m.source))
 
     def _benchmark_fields(self, b) -> dict:

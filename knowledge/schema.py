@@ -107,6 +107,9 @@ class Model(Base):
     tool_calling: Mapped[bool | None] = mapped_column(Boolean)
     modes: Mapped[list | None] = mapped_column(JSON)
     pricing: Mapped[dict | None] = mapped_column(JSON)
+    input_price: Mapped[float | None] = mapped_column(Float, index=True)
+    """``pricing["input_per_mtok"]`` as a column, so the finder filters and sorts on an index."""
+    output_price: Mapped[float | None] = mapped_column(Float, index=True)
     description: Mapped[str | None] = mapped_column(Text)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
 

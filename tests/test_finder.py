@@ -404,12 +404,7 @@ CASES = {
     "count-only-nothing": {"min_context": 10_000_000, "count_only": True},
 }
 
-KNOWN_GAPS = {
-    "score-with-filter-lacking": "with a benchmark sort, find_models reports lacking=0: the scored model without "
-                                 "open weights (Zanthos Z3 Preview) is left out uncounted",
-    "score-lower-with-filter-lacking": "with a benchmark sort, find_models reports lacking=0: the scored model "
-                                       "without open weights (Zanthos Z3 Preview) is left out uncounted",
-}
+KNOWN_GAPS: dict[str, str] = {}
 """Cases find_models still gets wrong, each with why (strict expected failures)."""
 
 

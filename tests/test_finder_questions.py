@@ -97,22 +97,7 @@ QUESTIONS = [
      {"orgs": ("Zanthos",), "sort": "score", "benchmark": "Glimmer Bench", "limit": RANKED}),
 ]
 
-_AS_RELEASES = ("answered as a releases list (intent 'releases', 'N releases, newest first (release records and "
-                "models' release dates)'): the rows are the right models in the right order, only the intent is "
-                "not 'find' (the engine sends a question whose only filters are an organization, a period or "
-                "'newest' to releases_answer)")
-KNOWN_GAPS = {
-    "newest model from Zanthos": _AS_RELEASES,
-    "newest model from Orinoco": _AS_RELEASES,
-    "models released between March and May 2026": _AS_RELEASES,
-    "models released in 2025": _AS_RELEASES,
-    "models released in December 2025": _AS_RELEASES,
-    "top 3 models by output limit": "'top N by <field>' is read only for the context window: 'On which "
-                                    "benchmark? Name one, for example: top 5 on GPQA Diamond.'",
-    "which open-weights model is best on Driftloss": "a lower-is-better benchmark is ranked worst first: the "
-                                                     "engine asks find_models for descending scores whatever the "
-                                                     "benchmark ('First: Tapir Ponder 32B, score 12%')",
-}
+KNOWN_GAPS: dict[str, str] = {}
 """Phrasings the bot still gets wrong, each with why (strict expected failures: they are the spec)."""
 
 
