@@ -98,8 +98,13 @@ class Found:
 _COLUMNS = [f.name for f in fields(FoundModel) if f.name != "score"]
 
 
+_INT_MAX = 2**31 - 1
+"""Token counts are 32-bit integers in the database: a bound beyond that is the largest there can be."""
+
+
 def find_models(engine: Engine, query: ModelQuery) -> Found:
     """Run a query: the matching models in order, their number, and the number left out for a missing field."""
+    query = _clamped(query)
     score = _best_scores(query) if query.sort == "score" else None
     checks = _field_checks(query)
     conditions = _scope(query) + [c for _, conds in checks for c in conds] + _present(query, score)
@@ -124,6 +129,13 @@ def _rows(query: ModelQuery, score, columns: list, conditions: list):
 def _counted(score, conditions: list):
     stmt = select(func.count()).select_from(Model).where(*conditions)
     return stmt.join(score, score.c.model_id == Model.id) if score is not None else stmt
+
+
+def _clamped(q: ModelQuery) -> ModelQuery:
+    """Token bounds within what the database can compare (a question may say "9223372036855 M")."""
+    bounds = {name: max(0, min(getattr(q, name), _INT_MAX)) for name in ("min_context", "max_context", "min_output")
+              if getattr(q, name) is not None}
+    return replace(q, **bounds) if bounds else q
 
 
 def _model(row, scored: bool) -> FoundModel:
