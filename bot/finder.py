@@ -120,14 +120,23 @@ def known_modalities(kb: KnowledgeBase) -> frozenset[str]:
 
 
 def _modalities_held(kb: KnowledgeBase) -> frozenset[str]:
-    from sqlalchemy import select
+    """Read from the distinct modality lists (a handful), not from every model."""
+    import json
+
+    from sqlalchemy import String, cast, select, union
 
     from knowledge.schema import Model
 
+    lists = union(select(cast(Model.input_modalities, String)), select(cast(Model.output_modalities, String)))
     seen: set[str] = set()
     with kb.engine.connect() as conn:
-        for ins, outs in conn.execute(select(Model.input_modalities, Model.output_modalities)):
-            seen.update(m.lower() for m in (ins or []) + (outs or []) if isinstance(m, str))
+        for (raw,) in conn.execute(lists):
+            try:
+                values = json.loads(raw) if raw else None
+            except ValueError:
+                continue
+            if isinstance(values, list):
+                seen.update(m.lower() for m in values if isinstance(m, str))
     return frozenset(seen)
 
 

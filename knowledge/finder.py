@@ -14,7 +14,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field, fields, replace
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, case, cast, false, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from knowledge.schema import Model, Score
@@ -111,11 +111,8 @@ def find_models(engine: Engine, query: ModelQuery) -> Found:
     columns = [getattr(Model, c) for c in _COLUMNS] + ([score.c.value] if score is not None else [])
     with engine.connect() as conn:
         rows = [] if query.count_only else conn.execute(_rows(query, score, columns, conditions)).all()
-        total = len(rows)
-        if query.count_only or (query.limit is not None and total >= query.limit):
-            total = conn.execute(_counted(score, conditions)).scalar() or 0
-        lacking = _lacking(conn, query, checks, score)
-    return Found([_model(row, score is not None) for row in rows], total, lacking)
+        total, lacking = conn.execute(_counts(query, score, checks, conditions)).one()
+    return Found([_model(row, score is not None) for row in rows], int(total or 0), int(lacking or 0))
 
 
 def _rows(query: ModelQuery, score, columns: list, conditions: list):
@@ -126,8 +123,12 @@ def _rows(query: ModelQuery, score, columns: list, conditions: list):
     return stmt.limit(query.limit) if query.limit is not None else stmt
 
 
-def _counted(score, conditions: list):
-    stmt = select(func.count()).select_from(Model).where(*conditions)
+def _counts(q: ModelQuery, score, checks: list, conditions: list):
+    """One pass over the models in scope: how many match, and how many would but lack a needed field."""
+    scope = _scope(q)
+    matching = and_(*conditions[len(scope):]) if len(conditions) > len(scope) else true()
+    stmt = select(func.sum(case((matching, 1), else_=0)), func.sum(case((_lacks(q, checks), 1), else_=0)))
+    stmt = stmt.select_from(Model).where(*scope)
     return stmt.join(score, score.c.model_id == Model.id) if score is not None else stmt
 
 
@@ -192,20 +193,15 @@ def _present(q: ModelQuery, score) -> list:
     return [] if column is None or score is not None else [column.isnot(None)]
 
 
-def _lacking(conn, q: ModelQuery, checks: list, score=None) -> int:
-    """How many models would pass every filter but lack a field a filter or the sort needs (ranked on a
-    benchmark: among the models with a score on it)."""
+def _lacks(q: ModelQuery, checks: list):
+    """A model that would pass every filter but lacks a field a filter or the sort needs."""
     missing = [lacks for lacks, _ in checks]
     sort = _sort_column(q, None)
     if sort is not None:
         missing.append(sort.is_(None))
     if not missing:
-        return 0
-    passing = [or_(lacks, and_(*conds)) for lacks, conds in checks]
-    stmt = select(func.count()).select_from(Model).where(*_scope(q), *passing, or_(*missing))
-    if score is not None:
-        stmt = stmt.join(score, score.c.model_id == Model.id)
-    return conn.execute(stmt).scalar() or 0
+        return false()
+    return and_(*[or_(lacks, and_(*conds)) for lacks, conds in checks], or_(*missing))
 
 
 def _price(key: str):
