@@ -24,8 +24,6 @@ _SIZE = re.compile(rf"(?:\b(a|one|half a)\s+(million|thousand)\b|{_NUMBER}\s*(k|
 _PRICE = re.compile(rf"\$\s*{_NUMBER}|{_NUMBER}\s*(?:dollars?|usd|\$)|{_NUMBER}\s*(cents?|¢)", re.IGNORECASE)
 _STRICT_BELOW = ("under", "below", "less than", "cheaper than", "lower than", "<")
 _STRICT_ABOVE = ("over", "above", "more than", "greater than", ">")
-_AT_LEAST = ("at least", "min", "minimum", "over", "more than", "above", "bigger than", "larger than", ">=", ">",
-             "or more", "plus", "+")
 _AT_MOST = ("at most", "max", "maximum", "under", "less than", "below", "up to", "smaller than", "cheaper than",
             "<=", "<", "or less", "within")
 MODALITY_WORDS = {
