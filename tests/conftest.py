@@ -88,6 +88,21 @@ def seeded_kb(request, tmp_path_factory) -> KnowledgeBase:
     eng.dispose()
 
 
+@pytest.fixture(scope="module")
+def catalog_kb(seeded_kb, request, tmp_path_factory) -> KnowledgeBase:
+    """The bundled packs plus the synthetic chat catalogue (tests/data/chat-catalog.json), imported as
+    ``modelwire kb import --format models.dev`` does, on the backend of ``seeded_kb``."""
+    from bench.eval_understanding import CATALOG, CATALOG_URL, TODAY
+    from knowledge.sync import apply_catalogue
+
+    backend = "sqlite" if seeded_kb.engine.dialect.name == "sqlite" else "postgresql"
+    eng = make_engine(_fresh_url(backend, request, tmp_path_factory))
+    ensure_ready(eng)
+    apply_catalogue(eng, CATALOG.read_bytes(), source_url=CATALOG_URL, today=TODAY)
+    yield KnowledgeBase(eng)
+    eng.dispose()
+
+
 @pytest.fixture
 def kb(db_url) -> KnowledgeBase:
     """A knowledge base with the bundled packs, of the test's own, on each backend."""

@@ -22,11 +22,8 @@ from adapters.slack import convert as slack_convert
 from adapters.slack.app import SlackBot
 from bot.engine import answer
 from bot.question import Question
-from knowledge.db import ensure_ready, make_engine
 from knowledge.schema import Organization
 from knowledge.store import KnowledgeBase
-from knowledge.sync import apply_catalogue
-from tests.conftest import _fresh_url
 from tests.fakes.discord import APP_ID, FakeDiscord
 from tests.slack_support import RunningApp, settings_for
 from tests.test_discord_gateway import answered, autocompleted, start_bot, stop_bot
@@ -41,17 +38,6 @@ ORGS = {"google": "Google", "openai": "OpenAI", "mistral": "Mistral AI", "meta":
 
 
 # -- the knowledge base and the expected rows, from the catalogue JSON ------------------------------------
-
-
-@pytest.fixture(scope="module")
-def catalog_kb(seeded_kb, request, tmp_path_factory) -> KnowledgeBase:
-    """The bundled packs plus the chat catalogue, on the backend of ``seeded_kb``."""
-    backend = "sqlite" if seeded_kb.engine.dialect.name == "sqlite" else "postgresql"
-    eng = make_engine(_fresh_url(backend, request, tmp_path_factory))
-    ensure_ready(eng)
-    apply_catalogue(eng, CATALOG.read_bytes(), source_url=CATALOG_URL, today=TODAY)
-    yield KnowledgeBase(eng)
-    eng.dispose()
 
 
 def catalogue() -> list[dict]:

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench.eval_understanding import CASES, CATALOG, CATALOG_URL, TODAY, check, load_cases, phrasings
+from bench.eval_understanding import CASES, TODAY, check, load_cases, phrasings
 from bot.engine import answer
 from bot.question import Question
-from knowledge.db import ensure_ready, make_engine
 from knowledge.store import KnowledgeBase
-from knowledge.sync import apply_catalogue
-from tests.conftest import _fresh_url
 
 ALL_CASES = load_cases(CASES)
 MIN_PHRASINGS = 300
@@ -40,17 +37,6 @@ KNOWN_GAPS = {
     "finder-holdout/finder_unknown_field-07": "'trained on the most tokens' is read as the open-weights filter alone",
 }
 """Cases the bot still gets wrong, each with why: they must keep failing until fixed (strict xfail)."""
-
-
-@pytest.fixture(scope="module")
-def catalog_kb(seeded_kb, request, tmp_path_factory) -> KnowledgeBase:
-    """The bundled packs plus the chat catalogue, on the backend of ``seeded_kb``."""
-    backend = "sqlite" if seeded_kb.engine.dialect.name == "sqlite" else "postgresql"
-    eng = make_engine(_fresh_url(backend, request, tmp_path_factory))
-    ensure_ready(eng)
-    apply_catalogue(eng, CATALOG.read_bytes(), source_url=CATALOG_URL, today=TODAY)
-    yield KnowledgeBase(eng)
-    eng.dispose()
 
 
 @pytest.fixture(scope="module")
