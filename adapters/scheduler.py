@@ -55,8 +55,8 @@ async def _discord_publisher(stack: contextlib.AsyncExitStack):
 
 
 def _status(scheduler) -> dict:
-    last = scheduler.last_tick
-    return {"ok": True, "last_tick": last.isoformat() if last else None}
+    """/healthz: 503 once the last successful tick is older than three tick intervals."""
+    return scheduler.health()
 
 
 async def run(kb, digests: DigestSettings, service: ServiceSettings, sync: SyncSettings, once: bool) -> None:

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
 import logging
+import math
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from bot.digests import build_digest, items, update_items
-from bot.outbox import Claim, Outcome, claim, record
+from bot.outbox import Claim, Outcome, Split, claim, record
 from bot.question import Answer
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.digests")
 BACKOFF_BASE = 30.0
 BACKOFF_MAX = 3600.0
+RETRY_AFTER_MIN = 1.0
+"""The shortest wait a Retry-After can ask for: a drain claims again what is due at once, so a 0 would
+spend every attempt in one drain."""
 
 
 class DeliveryError(Exception):
@@ -52,6 +57,13 @@ class Publisher(Protocol):
     async def find_sent(self, target: Target, key: str, since: dt.datetime) -> str | None:
         """The id of a message carrying ``key`` posted since ``since``, if the platform can tell."""
 
+    # Optional: ``fits(answer) -> bool``, whether the answer goes out in one message without anything cut.
+    # A digest that does not fit is split: the first part is posted, the rest becomes a continuation
+    # delivery (pending at once), so no release is ever cut from a digest and lost.
+
+
+CONTINUED = "More follows in the next message."
+
 
 @dataclass
 class DrainStats:
@@ -65,11 +77,48 @@ class DrainStats:
     errors: list[str] = field(default_factory=list)
 
 
+def parse_retry_after(value, now: dt.datetime | None = None) -> float | None:
+    """A Retry-After header (or body value) as seconds within RETRY_AFTER_MIN..BACKOFF_MAX; None when it
+    says nothing usable.
+
+    Never raises: ``nan``, ``inf``, ``1e300``, garbage, booleans and negative numbers are all handled
+    (NaN and garbage as no value, huge values clamped to BACKOFF_MAX, small and negative ones raised to
+    RETRY_AFTER_MIN). An HTTP date is read as the seconds until then.
+    """
+    try:
+        if value is None or isinstance(value, bool):
+            return None
+        if isinstance(value, (int, float)):
+            seconds = float(value)
+        else:
+            text = str(value).strip()[:100]
+            if not text:
+                return None
+            try:
+                seconds = float(text)
+            except ValueError:
+                when = email.utils.parsedate_to_datetime(text)
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=dt.timezone.utc)
+                seconds = (when - (now or dt.datetime.now(dt.timezone.utc))).total_seconds()
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, RETRY_AFTER_MIN), BACKOFF_MAX)
+
+
 def backoff(attempts: int, retry_after: float | None) -> float:
-    """Seconds to wait before the next attempt: the platform's Retry-After, else doubling from 30 s."""
+    """Seconds to wait before the next attempt: the platform's Retry-After (clamped, see parse_retry_after),
+    else doubling from 30 s up to BACKOFF_MAX. Never raises."""
     if retry_after is not None:
-        return max(retry_after, 0.0)
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+        clamped = parse_retry_after(retry_after)
+        if clamped is not None:
+            return clamped
+    try:
+        return min(BACKOFF_BASE * 2 ** min(max(int(attempts) - 1, 0), 32), BACKOFF_MAX)
+    except (TypeError, ValueError, OverflowError):
+        return BACKOFF_MAX
 
 
 class Pacer:
@@ -101,6 +150,7 @@ class Courier:
         self.batch, self.pacer = batch, Pacer(per_channel_interval)
         self._slots = asyncio.Semaphore(concurrency)
         self._rendered: dict[tuple, Answer] = {}
+        self._parts: dict[tuple, object] = {}
 
     async def _db(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -110,6 +160,7 @@ class Courier:
         stats = DrainStats()
         platforms = sorted(self.publishers)
         self._rendered: dict[tuple, Answer] = {}
+        self._parts = {}
         while True:
             claims = await self._db(claim, self.kb.engine, self.worker, self.clock(), self.batch, platforms)
             if not claims:
@@ -120,19 +171,28 @@ class Courier:
                 _count(stats, outcome)
 
     async def _send(self, c: Claim) -> Outcome:
+        try:
+            return await self._attempt(c)
+        except Exception as exc:  # pragma: no cover - last resort: an outcome for every claim, never a raise
+            log.exception("digest %s failed unexpectedly while handling a failure", c.key)
+            at = self.clock() + dt.timedelta(seconds=BACKOFF_MAX)
+            return Outcome(c, "retry", error=f"{type(exc).__name__}: {exc}"[:500], retry_at=at)
+
+    async def _attempt(self, c: Claim) -> Outcome:
         target = Target(c.platform, c.workspace, c.channel)
         publisher = self.publishers[c.platform]
         try:
+            answer, part = await self._db(self.part, c.release_ids, c.heading, c.update_ids,
+                                          getattr(publisher, "fits", None))
             if c.resumed_from is not None:
                 async with self._slots:
                     found = await publisher.find_sent(target, c.key, c.resumed_from)
                 if found:
                     log.info("digest %s was already posted before a restart (message %s)", c.key, found)
-                    return Outcome(c, "sent", message_id=found, error="recovered")
-            answer = await self._db(self.render, c.release_ids, c.heading, c.update_ids)
+                    return Outcome(c, "sent", message_id=found, error="recovered", part=part)
             await self.pacer.wait(target)
             async with self._slots:
-                return Outcome(c, "sent", message_id=await publisher.publish(target, answer, c.key))
+                return Outcome(c, "sent", message_id=await publisher.publish(target, answer, c.key), part=part)
         except DeliveryError as exc:
             return self._failure(c, target, exc)
         except Exception as exc:  # a bug or an unexpected library error must not stop other deliveries
@@ -146,6 +206,53 @@ class Courier:
             changes = update_items(self.kb, self.kb.updates_by_id(update_ids)) if update_ids else []
             self._rendered[key] = build_digest(items(self.kb, self.kb.releases_by_id(release_ids)), heading, changes)
         return self._rendered[key]
+
+    def part(self, release_ids: tuple[int, ...], heading: str, update_ids: tuple[int, ...],
+             fits: Callable[[Answer], bool] | None) -> tuple[Answer, Split | None]:
+        """What to post for this delivery: the whole digest when it fits the platform's message (or the
+        publisher cannot tell), else its largest leading part that fits (at least one record), with the
+        ids it holds and the ids left for a continuation delivery."""
+        whole = self.render(release_ids, heading, update_ids)
+        if fits is None:
+            return whole, None
+        key = (release_ids, heading, update_ids, fits)
+        if key not in self._parts:  # many channels often get the same digest: split it once per drain
+            self._parts[key] = whole if fits(whole) else self._split(release_ids, heading, update_ids, fits)
+        done = self._parts[key]
+        return (done, None) if isinstance(done, Answer) else done
+
+    def _split(self, release_ids: tuple[int, ...], heading: str, update_ids: tuple[int, ...],
+               fits: Callable[[Answer], bool]) -> tuple[Answer, Split | None]:
+        whole = self.render(release_ids, heading, update_ids)
+        releases = self.kb.releases_by_id(release_ids)
+        releases.sort(key=lambda r: (r.date, r.id))
+        changes = self.kb.updates_by_id(update_ids) if update_ids else []
+        # The order the digest shows them in: releases by organization (then date), then updates.
+        shown = sorted(zip(items(self.kb, releases), (r.id for r in releases)), key=lambda p: p[0].org)
+        shown_updates = sorted(zip(update_items(self.kb, changes), (u.id for u in changes)), key=lambda p: p[0].org)
+        sequence = [("r", *p) for p in shown] + [("u", *p) for p in shown_updates]
+        if len(sequence) <= 1:
+            return whole, None
+
+        def build(n: int) -> Answer:
+            head = sequence[:n]
+            answer = build_digest([i for kind, i, _ in head if kind == "r"], heading,
+                                  [i for kind, i, _ in head if kind == "u"])
+            return replace(answer, text=f"{answer.text} {CONTINUED}")
+
+        low, high = 1, len(sequence) - 1  # the largest n in low..high whose part fits (1 when none does)
+        while low < high:
+            mid = (low + high + 1) // 2
+            if fits(build(mid)):
+                low = mid
+            else:
+                high = mid - 1
+        head, rest = sequence[:low], sequence[low:]
+        split = Split(tuple(sorted(i for kind, _, i in head if kind == "r")),
+                      tuple(sorted(i for kind, _, i in head if kind == "u")),
+                      tuple(sorted(i for kind, _, i in rest if kind == "r")),
+                      tuple(sorted(i for kind, _, i in rest if kind == "u")))
+        return build(low), split
 
     def _failure(self, c: Claim, target: Target, exc: DeliveryError) -> Outcome:
         if exc.kind == "gone":
@@ -162,7 +269,10 @@ class Courier:
             log.error("gave up on digest %s to %s/%s after %d attempts: %s", c.key, c.platform, c.channel,
                       c.attempts, detail)
             return Outcome(c, "failed", error=f"gave up after {c.attempts} attempts: {detail}")
-        at = self.clock() + dt.timedelta(seconds=backoff(c.attempts, retry_after))
+        try:
+            at = self.clock() + dt.timedelta(seconds=backoff(c.attempts, retry_after))
+        except (OverflowError, ValueError, TypeError):  # defensive: backoff is clamped already
+            at = self.clock() + dt.timedelta(seconds=BACKOFF_MAX)
         log.info("digest %s will be retried at %s: %s", c.key, at.isoformat(timespec="seconds"), detail)
         return Outcome(c, "retry", error=detail, retry_at=at)
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.digests import Matcher
@@ -66,24 +68,49 @@ def plan(kb: KnowledgeBase, now: dt.datetime) -> int:
             new = kb.releases_between(min(s.last_release_id for s in subs), latest.release)
             changes = kb.updates_between(min(s.last_update_id for s in subs), latest.update) \
                 if any(s.include_updates for s in subs) else []
-            updates, deliveries = [], []
+            updates, deliveries, disabled = [], [], []
             after = subs[-1].id
             matcher = Matcher(kb, new, changes)
             for sub in subs:
-                updates.append(_advance(sub, latest, now))
-                release_ids, update_ids = _wanted_ids(kb, matcher, sub, new, changes)
+                try:
+                    advanced = _advance(sub, latest, now)
+                    release_ids, update_ids = _wanted_ids(kb, matcher, sub, new, changes)
+                except SQLAlchemyError:
+                    raise  # the database's trouble, not this subscription's: the tick is tried again
+                except Exception as exc:  # one bad subscription must not stop everyone's digests  # noqa: BLE001
+                    reason = unplannable(sub, exc)
+                    log.warning("disabling digest subscription %s (%s:%s/%s): %s", sub.id, sub.platform,
+                                sub.workspace, sub.channel, reason)
+                    disabled.append({"b_id": sub.id, "b_reason": reason[:300]})
+                    continue
+                updates.append(advanced)
                 if release_ids or update_ids:
                     period = sub.next_period if sub.cadence != "instant" else f"r{latest.release}u{latest.update}"
                     deliveries.append(dict(subscription_id=sub.id, platform=sub.platform, period=period,
                                            release_ids=release_ids,
                                            update_ids=update_ids, status="pending", attempts=0,
                                            next_attempt_at=naive(now), created_at=naive(now)))
-            conn.execute(update(Subscription).where(Subscription.id == bindparam("b_id")).values(
-                last_release_id=bindparam("b_last"), last_update_id=bindparam("b_last_update"),
-                next_period=bindparam("b_period"), next_due_at=bindparam("b_due")), updates)
+            if updates:
+                conn.execute(update(Subscription).where(Subscription.id == bindparam("b_id")).values(
+                    last_release_id=bindparam("b_last"), last_update_id=bindparam("b_last_update"),
+                    next_period=bindparam("b_period"), next_due_at=bindparam("b_due")), updates)
+            if disabled:
+                conn.execute(update(Subscription).where(Subscription.id == bindparam("b_id")).values(
+                    active=False, disabled_reason=bindparam("b_reason")), disabled)
             if deliveries:
                 conn.execute(insert(Delivery), deliveries)
             written += len(deliveries)
+
+
+def unplannable(sub, exc: Exception) -> str:
+    """Why a subscription's digest could not be planned, as ``digest status`` and the log show it."""
+    if isinstance(exc, ZoneInfoNotFoundError):
+        return f"time zone {sub.timezone!r} is not in this host's time zone database (subscribe again with another)"
+    try:
+        ZoneInfo(sub.timezone)
+    except Exception:  # noqa: BLE001 - any way a key can be unusable
+        return f"time zone {sub.timezone!r} is not a usable time zone (subscribe again with another)"
+    return f"its digest could not be planned: {type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -150,12 +177,40 @@ def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: 
 
 
 def heading(sub: Subscription, period: str) -> str:
-    """The digest's title: what kind of digest, for which period."""
+    """The digest's title: what kind of digest, for which period (a continuation says so)."""
+    base, part = split_period(period)
+    more = " (continued)" if part > 1 else ""
     if sub.cadence == "instant":
-        return "New releases"
+        return "New releases" + more
     if sub.cadence == "daily":
-        return f"Daily release digest, {period}"
-    return f"Weekly release digest, week of {period}"
+        return f"Daily release digest, {base}{more}"
+    return f"Weekly release digest, week of {base}{more}"
+
+
+def split_period(period: str) -> tuple[str, int]:
+    """A delivery's period and part number: ``2026-11-20/3`` is part 3 of that day's digest (part 1
+    has no suffix)."""
+    base, sep, number = period.rpartition("/")
+    if sep and number.isascii() and number.isdigit():
+        return base, int(number)
+    return period, 1
+
+
+def continuation_period(period: str) -> str:
+    """The period of the delivery that carries on where this one's message ended."""
+    base, part = split_period(period)
+    return f"{base}/{part + 1}"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A digest too big for one message: the records its first message holds, and those left over for a
+    continuation delivery (pending at once, sent as the next message)."""
+
+    release_ids: tuple[int, ...]
+    update_ids: tuple[int, ...]
+    rest_release_ids: tuple[int, ...]
+    rest_update_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -167,6 +222,8 @@ class Outcome:
     message_id: str | None = None
     error: str | None = None
     retry_at: dt.datetime | None = None
+    part: Split | None = None
+    """For a digest sent in parts: what this message held and what a continuation delivery carries."""
 
 
 def record(engine: Engine, outcomes: list[Outcome], worker: str, now: dt.datetime) -> None:
@@ -177,7 +234,9 @@ def record(engine: Engine, outcomes: list[Outcome], worker: str, now: dt.datetim
     """
     mine = update(Delivery).where(Delivery.id == bindparam("b_id"), Delivery.claimed_by == worker,
                                   Delivery.status == "sending")
-    sent = [{"b_id": o.claim.delivery_id, "b_message": o.message_id} for o in outcomes if o.status == "sent"]
+    sent = [{"b_id": o.claim.delivery_id, "b_message": o.message_id} for o in outcomes
+            if o.status == "sent" and o.part is None]
+    parts = [o for o in outcomes if o.status == "sent" and o.part is not None]
     retry = [{"b_id": o.claim.delivery_id, "b_at": naive(o.retry_at), "b_error": (o.error or "")[:500]}
              for o in outcomes if o.status == "retry"]
     failed = [{"b_id": o.claim.delivery_id, "b_error": (o.error or o.status)[:500]}
@@ -186,6 +245,19 @@ def record(engine: Engine, outcomes: list[Outcome], worker: str, now: dt.datetim
         if sent:
             conn.execute(mine.values(status="sent", message_id=bindparam("b_message"), sent_at=naive(now),
                                      error=None), sent)
+        for o in parts:  # this message held part of the digest: the rest becomes the next delivery
+            done = conn.execute(mine.values(status="sent", message_id=o.message_id, sent_at=naive(now), error=None,
+                                            release_ids=list(o.part.release_ids),
+                                            update_ids=list(o.part.update_ids)),
+                                {"b_id": o.claim.delivery_id})
+            if done.rowcount:
+                conn.execute(insert(Delivery).values(
+                    subscription_id=o.claim.subscription_id, platform=o.claim.platform,
+                    period=continuation_period(o.claim.period), release_ids=list(o.part.rest_release_ids),
+                    update_ids=list(o.part.rest_update_ids), status="pending", attempts=0,
+                    next_attempt_at=naive(now), created_at=naive(now)))
+                log.info("digest %s was too big for one message: %d releases and %d updates follow in the next",
+                         o.claim.key, len(o.part.rest_release_ids), len(o.part.rest_update_ids))
         if retry:
             conn.execute(mine.values(status="pending", next_attempt_at=bindparam("b_at"),
                                      error=bindparam("b_error")), retry)
@@ -207,9 +279,25 @@ def status_counts(engine: Engine) -> dict[str, int]:
 
 
 def failed_deliveries(engine: Engine, limit: int = 50):
-    """The newest deliveries that were given up: channel, period and the last error."""
+    """The newest deliveries that were given up: channel, period and the last error; then the disabled
+    subscriptions, each with why (period ``subscription disabled``)."""
     with engine.connect() as conn:
-        return conn.execute(
+        failed = conn.execute(
             select(Subscription.platform, Subscription.workspace, Subscription.channel, Delivery.period,
                    Delivery.error).join(Subscription, Subscription.id == Delivery.subscription_id)
             .where(Delivery.status == "failed").order_by(Delivery.id.desc()).limit(limit)).all()
+        disabled = conn.execute(
+            select(Subscription.platform, Subscription.workspace, Subscription.channel,
+                   literal("subscription disabled").label("period"),
+                   func.coalesce(Subscription.disabled_reason, "unknown reason").label("error"))
+            .where(Subscription.active.is_(False)).order_by(Subscription.id.desc()).limit(limit)).all()
+    return [*failed, *disabled]
+
+
+def disabled_subscriptions(engine: Engine, limit: int = 50):
+    """The disabled subscriptions, newest first: platform, workspace, channel and why (``reason``)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(Subscription.id, Subscription.platform, Subscription.workspace, Subscription.channel,
+                   Subscription.disabled_reason.label("reason"))
+            .where(Subscription.active.is_(False)).order_by(Subscription.id.desc()).limit(limit)).all()

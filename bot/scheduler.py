@@ -48,6 +48,25 @@ class DigestScheduler:
                                concurrency=concurrency)
         self._apscheduler: AsyncIOScheduler | None = None
         self.last_tick: dt.datetime | None = None
+        """When the last successful tick began (a tick that raised leaves it as it was)."""
+        self.started_at: dt.datetime | None = clock()
+        self.last_error: str | None = None
+
+    def health(self, now: dt.datetime | None = None) -> dict:
+        """Liveness for /healthz: ``ok`` while the last successful tick (or, before the first one, the
+        start) is at most three tick intervals old."""
+        now = now or self.clock()
+        since = self.last_tick or self.started_at
+        limit = dt.timedelta(seconds=3 * self.tick_seconds)
+        ok = since is not None and now - since <= limit
+        body = {"ok": ok, "last_tick": self.last_tick.isoformat() if self.last_tick else None}
+        if not ok:
+            body["problem"] = ("no tick has run" if since is None else
+                               f"no successful digest tick for {int((now - since).total_seconds())} s "
+                               f"(limit {int(limit.total_seconds())} s)")
+            if self.last_error:
+                body["last_error"] = self.last_error
+        return body
 
     async def tick(self) -> DrainStats:
         """Plan what is due now, then send everything claimable."""
@@ -63,11 +82,14 @@ class DigestScheduler:
     async def _safe_tick(self) -> None:
         try:
             await self.tick()
-        except Exception:  # a database outage must not stop later ticks
+            self.last_error = None
+        except Exception as exc:  # a database outage must not stop later ticks
+            self.last_error = f"{type(exc).__name__}: {exc}"[:300]
             log.exception("digest tick failed; the next tick tries again")
 
     def start(self) -> None:
         """Start ticking on the running event loop (the first tick at once)."""
+        self.started_at = self.clock()
         self._apscheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
         self._apscheduler.add_job(self._safe_tick, IntervalTrigger(seconds=self.tick_seconds), id="digests",
                                   max_instances=1, coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc))

@@ -9,7 +9,7 @@ import aiohttp
 import discord
 
 from adapters.discord import render
-from bot.delivery import DeliveryError, Target
+from bot.delivery import DeliveryError, Target, parse_retry_after
 from bot.question import Answer
 
 NONE = discord.AllowedMentions.none()
@@ -21,8 +21,11 @@ def as_delivery_error(exc: discord.HTTPException) -> DeliveryError:
     if isinstance(exc, (discord.NotFound, discord.Forbidden)):
         return DeliveryError("gone", detail)
     if exc.status == 429 or exc.status >= 500:
-        after = exc.response.headers.get("Retry-After") if exc.response is not None else None
-        return DeliveryError("retry", detail, float(after) if after else None)
+        try:
+            after = exc.response.headers.get("Retry-After") if exc.response is not None else None
+        except Exception:  # noqa: BLE001 - a response without usable headers: back off as usual
+            after = None
+        return DeliveryError("retry", detail, parse_retry_after(after))
     return DeliveryError("failed", detail)
 
 
@@ -36,6 +39,18 @@ class DiscordPublisher:
 
     def __init__(self, client: discord.Client):
         self.client = client
+
+    @staticmethod
+    def fits(answer: Answer) -> bool:
+        """Whether ``answer`` goes out as one embed with no release left out ("N more not shown") and no
+        field cut short."""
+        shown = render.embed(answer).get("fields", [])
+        if len(shown) != len(answer.fields):
+            return False
+        if shown and shown[-1]["name"] == "…" and shown[-1]["value"].endswith("not shown") \
+                and answer.fields[-1][0] != "…":
+            return False  # the last field was replaced by the "1 more not shown" note
+        return not any(len(f["value"]) >= render.MAX_FIELD_VALUE and f["value"].endswith("…") for f in shown)
 
     async def publish(self, target: Target, answer: Answer, key: str) -> str:
         """Post the digest as an embed; the message id."""

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
-from bot.delivery import DeliveryError, Target
+from bot.delivery import DeliveryError, Target, parse_retry_after
 from bot.question import Answer
 
 EVENT_TYPE = "modelwire_digest"
@@ -19,6 +19,8 @@ GONE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archiv
 TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
              "invalid_auth", "not_authed", "token_revoked", "account_inactive"}
 """Errors a later attempt may not meet again (a token can be fixed while retries back off)."""
+CUT_SECTION = "_The answer is longer than one message; the rest is cut._"
+"""The last section ``render.message`` writes when an answer needs more than 50 blocks."""
 
 
 def as_delivery_error(exc: SlackApiError) -> DeliveryError:
@@ -29,8 +31,9 @@ def as_delivery_error(exc: SlackApiError) -> DeliveryError:
     if error in GONE or response.status_code in (403, 404):
         return DeliveryError("gone", error)
     if response.status_code == 429 or response.status_code >= 500 or error in TRANSIENT:
-        after = response.headers.get("Retry-After") or response.headers.get("retry-after")
-        return DeliveryError("retry", error, float(after) if after else None)
+        headers = response.headers if hasattr(response.headers, "get") else {}
+        after = headers.get("Retry-After") or headers.get("retry-after")
+        return DeliveryError("retry", error, parse_retry_after(after))
     return DeliveryError("failed", error)
 
 
@@ -48,6 +51,13 @@ class SlackPublisher:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
             self.client.session = self._session
         return self.client
+
+    @staticmethod
+    def fits(answer: Answer) -> bool:
+        """Whether ``answer`` goes out in one message (Slack's 50 blocks) with nothing cut."""
+        return not any(block.get("type") == "section" and (block["text"]["text"] == CUT_SECTION
+                                                           or "the rest is cut" in block["text"]["text"])
+                       for block in render.message(answer)["blocks"][-4:])
 
     async def close(self) -> None:
         """Close the pooled HTTP session."""
