@@ -45,6 +45,26 @@ class ServiceSettings(BaseSettings):
     health_port: int | None = Field(default=None, ge=1, le=65535)
 
 
+class AnswerSettings(BaseSettings):
+    """MODELWIRE_ANSWER_WORKERS: how many questions a chat bot process answers at once.
+
+    Answering is blocking work (database, matching) done in a thread pool of this size, so one slow
+    answer never holds up the others; more questions than workers wait their turn.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MODELWIRE_ANSWER_", extra="ignore", env_ignore_empty=True)
+
+    workers: int = Field(default=4, ge=1, le=64)
+
+
+def answer_pool(settings: AnswerSettings | None = None):
+    """The bounded pool of answer workers a chat bot process answers in (see ``AnswerSettings``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = (settings or AnswerSettings()).workers
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modelwire-answer")
+
+
 class SyncSettings(BaseSettings):
     """MODELWIRE_SYNC_*: the scheduled models.dev sync (off unless an interval is set)."""
 

@@ -79,6 +79,10 @@ def _run_command(question: Question, kb: KnowledgeBase, text: str, about: Parsed
         return find_command.answer(kb, text, args)
     if question.command == "compare":
         names = [n for n in args.get("models", []) if n.strip()]
+        most, named = 10, len({" ".join(n.lower().split()) for n in names})  # the cap, and distinct names
+        if named > most:  # checked before resolving: 300 names are neither looked up nor charted
+            return cannot_answer(text, f"Compare at most {most} models at a time (you named {named}). "
+                                       "Pick the ones you care most about, or ask for a leaderboard with top.")
         bench = args.get("benchmark")
         resolved = [index.resolve(n, ["model"]) for n in names]
         bench_res = index.resolve(bench, ["benchmark"]) if bench else None

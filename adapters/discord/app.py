@@ -3,7 +3,10 @@
 Application commands (/ask, /compare, /top, /model, /find, /help) defer at once (Discord wants a response
 within 3 seconds) and send the answer as a follow-up; mentions of the bot and direct messages are
 answered with a reply. ``convert`` turns Discord input into Questions, ``render`` turns Answers into
-embeds within Discord's limits. Answers are computed in a single-thread executor, off the event loop.
+embeds within Discord's limits. Answers are computed off the event loop in a bounded pool of answer
+workers (MODELWIRE_ANSWER_WORKERS), so one slow answer never holds up the others; autocomplete
+(which Discord wants within 3 seconds) is served from the in-memory alias index in a thread of its
+own, never queued behind answers.
 A comparison's or leaderboard's chart is rendered in a thread pool and attached to the answer's
 message as chart.png, shown as the embed's image.
 
@@ -30,8 +33,8 @@ from adapters import pictures
 from adapters.discord import convert, render
 from adapters.discord.settings import ConfigError, DiscordSettings, load_settings
 from adapters.health import serve_health
-from adapters.settings import (DigestSettings, ServiceSettings, SyncSettings, load, start_background,
-                               stop_background)
+from adapters.settings import (AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, answer_pool, load,
+                               start_background, stop_background)
 from bot import charts
 from bot.cadence import DAYS
 from bot.find_command import MAX_LIMIT
@@ -44,6 +47,8 @@ log = logging.getLogger("modelwire.discord")
 FIND_SORTS = ("newest", "oldest", "context", "output", "cheapest", "priciest")
 """The sort choices of /find (the core reads more names in words)."""
 NONE = discord.AllowedMentions.none()
+AUTOCOMPLETE_BUDGET = 2.0
+"""Seconds an autocomplete may take before it is answered with no choices (Discord allows 3)."""
 
 
 def use_urls(api_url: str, gateway_url: str) -> tuple[str, yarl.URL]:
@@ -99,9 +104,10 @@ class DiscordBot(discord.Client):
     """One knowledge base answering Discord questions."""
 
     def __init__(self, kb: KnowledgeBase, settings: DiscordSettings, digests: DigestSettings | None = None,
-                 sync: SyncSettings | None = None, **options):
+                 sync: SyncSettings | None = None, answers: AnswerSettings | None = None, **options):
         """``digests`` and ``sync`` run the digest scheduler and the scheduled sync in this process (when
-        their settings ask for them); ``options`` go to discord.Client."""
+        their settings ask for them); ``answers`` sizes the pool of answer workers; ``options`` go to
+        discord.Client."""
         if settings.shard_count is not None:
             options.setdefault("shard_id", settings.shard_id)
             options.setdefault("shard_count", settings.shard_count)
@@ -110,7 +116,8 @@ class DiscordBot(discord.Client):
         self.settings = settings
         self.digests, self.sync = digests, sync
         self.background: list = []
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-answer")
+        self._executor = answer_pool(answers)
+        self._completer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modelwire-complete")
         self._charts = pictures.executor()
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error
@@ -121,6 +128,7 @@ class DiscordBot(discord.Client):
         await stop_background(jobs)
         await super().close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._completer.shutdown(wait=False, cancel_futures=True)
         self._charts.shutdown(wait=False, cancel_futures=True)
 
     async def ask(self, question: Question) -> Answer:
@@ -130,13 +138,23 @@ class DiscordBot(discord.Client):
                                                                 self.kb)
 
     async def complete(self, current: str, kind: str, multi: bool = False) -> list[app_commands.Choice[str]]:
-        """At most 25 autocomplete choices from the core's matcher."""
+        """At most 25 autocomplete choices from the core's matcher.
+
+        They come from the in-memory alias index, in the autocomplete threads rather than the answer
+        pool, so they never wait behind answers; past ``AUTOCOMPLETE_BUDGET`` (the index still being
+        loaded, say) there are no choices rather than a late reply Discord would refuse.
+        """
         prefix = convert.last_segment(current, multi)
 
         def names() -> list[str]:
             return self.kb.index().complete(prefix, [kind], limit=25)
 
-        found = await asyncio.get_running_loop().run_in_executor(self._executor, names)
+        work = asyncio.get_running_loop().run_in_executor(self._completer, names)
+        try:
+            found = await asyncio.wait_for(work, AUTOCOMPLETE_BUDGET)
+        except asyncio.TimeoutError:
+            log.warning("autocomplete of %r took over %s s: no choices", current, AUTOCOMPLETE_BUDGET)
+            return []
         return [app_commands.Choice(name=n, value=v) for n, v in convert.complete_choices(found, current, multi)]
 
     async def setup_hook(self) -> None:
@@ -148,6 +166,7 @@ class DiscordBot(discord.Client):
             await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
+        self._completer.submit(self.kb.index)  # warm the alias index for autocomplete (errors surface on use)
         from adapters.discord.publish import DiscordPublisher
 
         self.background = start_background(self.kb, {"discord": DiscordPublisher(self)}, self.digests, self.sync)
@@ -408,12 +427,12 @@ def discord_command(ctx: click.Context) -> None:
 
     try:
         settings, service = load_settings(), load(ServiceSettings)
-        digests, sync = load(DigestSettings), load(SyncSettings)
+        digests, sync, answers = load(DigestSettings), load(SyncSettings), load(AnswerSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     start_logging()
     use_urls(settings.api_url, settings.gateway_url)
-    bot = DiscordBot(open_kb(ctx), settings, digests, sync)
+    bot = DiscordBot(open_kb(ctx), settings, digests, sync, answers)
     try:
         asyncio.run(serve(bot, service.health_port))
     except KeyboardInterrupt:

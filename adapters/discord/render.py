@@ -5,7 +5,9 @@ description 4,096, 25 fields (name 256, value 1,024), footer 2,048, 6,000 charac
 embeds of a message; message content 2,000; 5 buttons per row, label 80, custom_id 100. A longer
 answer is shortened with a note, never sent over a limit. Every payload carries
 ``allowed_mentions: {"parse": []}``, and @everyone/@here and user/role mentions are also broken
-with a zero-width space, so nothing a person or a knowledge pack wrote can ping anyone.
+with a zero-width space, so nothing a person or a knowledge pack wrote can ping anyone. Masked-link
+syntax (``[text](url)``) in such text is escaped where Discord renders it (description, fields, message
+content), so a pack cannot show one address and link to another; the bot's own source links are kept.
 """
 
 from __future__ import annotations
@@ -32,11 +34,28 @@ COLOR = 0x5865F2
 CUT_NOTE = "\n*The answer is longer than one message; the rest is cut.*"
 ALLOWED_MENTIONS = {"parse": []}
 _PING = re.compile(r"@(everyone|here)|<@([!&]?\d+)>")
+_MASKED = re.compile(r"\](\s*)\(")
+"""Where a masked link's text ends and its address starts: ``](``, spaces allowed between."""
 
 
 def defuse(text: str) -> str:
     """@everyone, @here, <@id>, <@!id> and <@&id> with a zero-width space, so they never render as pings."""
     return _PING.sub(lambda m: f"@\u200b{m.group(1)}" if m.group(1) else f"<@\u200b{m.group(2)}>", text or "")
+
+
+def unmask(text: str) -> str:
+    """Text with masked-link syntax broken: ``[x](https://a)`` shows as typed, never as a link named x.
+
+    The "(" after "]" is escaped with a backslash (Discord's markdown escape, not shown), so the
+    address is shown in full and stays a plain (visible) URL.
+    """
+    return _MASKED.sub(lambda m: "]" + m.group(1) + "\\(", text or "")
+
+
+def safe(text: str) -> str:
+    """Text from a person or the knowledge base, for places Discord renders markdown: no pings, no
+    masked links."""
+    return unmask(defuse(text))
 
 
 def cut(text: str, limit: int) -> str:
@@ -74,7 +93,7 @@ def _footer(answer: Answer) -> str:
 
 def _fields(answer: Answer, room: int) -> list[dict]:
     """At most 25 fields within ``room`` characters; the last says how many were left out."""
-    fields = [{"name": cut(defuse(n), MAX_FIELD_NAME) or "\u200b", "value": cut(defuse(v), MAX_FIELD_VALUE) or "—",
+    fields = [{"name": cut(safe(n), MAX_FIELD_NAME) or "\u200b", "value": cut(safe(v), MAX_FIELD_VALUE) or "—",
                "inline": len(n) + len(v) < 40} for n, v in answer.fields]
     out: list[dict] = []
     used = 0
@@ -110,7 +129,7 @@ def embed(answer: Answer, image: str | None = None) -> dict:
     fields = _fields(answer, min(total - 1000, MAX_FIELDS * (MAX_FIELD_NAME + MAX_FIELD_VALUE)))
     total -= sum(len(f["name"]) + len(f["value"]) for f in fields)
     room = min(MAX_DESCRIPTION, total)
-    text = defuse(answer.text or "")
+    text = safe(answer.text or "")
     table = _fenced_table(answer, room - min(len(text), 400) - 2) if answer.table else ""
     links = _sources_links(answer)
     parts_len = len(table) + (len(links) + 2 if links else 0)
@@ -169,4 +188,4 @@ def embed_size(data: dict) -> int:
 
 def notice(text: str) -> dict:
     """A short plain message (errors, unknown commands), within the content limit."""
-    return {"content": cut(defuse(text), MAX_CONTENT), "allowed_mentions": dict(ALLOWED_MENTIONS)}
+    return {"content": cut(safe(text), MAX_CONTENT), "allowed_mentions": dict(ALLOWED_MENTIONS)}

@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
-
 import click
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
@@ -25,7 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import pictures
 from adapters.slack import convert, render
-from adapters.settings import DigestSettings, SyncSettings, load, start_background, stop_background
+from adapters.settings import (AnswerSettings, DigestSettings, SyncSettings, answer_pool, load, start_background,
+                               stop_background)
 from adapters.slack.settings import ConfigError, SlackSettings, load_settings
 from bot import charts
 from bot.dedupe import first_sighting, forget_old, release
@@ -39,6 +39,8 @@ FORGET_EVERY = 1000
 """Every this many events, event ids older than the retry window are deleted."""
 NOT_THERE = ("not_in_channel", "channel_not_found")
 """Web API errors meaning the bot cannot post to (or upload into) the conversation."""
+APOLOGY = "Sorry, something went wrong answering that. Please try again in a moment."
+"""The reply when working out an answer failed: a question is never left without one."""
 
 
 def describe(body: dict) -> str:
@@ -58,10 +60,11 @@ def describe(body: dict) -> str:
 class SlackBot:
     """One knowledge base answering one Slack workspace's questions."""
 
-    def __init__(self, kb: KnowledgeBase, settings: SlackSettings):
+    def __init__(self, kb: KnowledgeBase, settings: SlackSettings, answers: AnswerSettings | None = None):
+        """``answers`` sizes the pool of answer workers (MODELWIRE_ANSWER_WORKERS)."""
         self.kb = kb
         self.settings = settings
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-answer")
+        self._executor = answer_pool(answers)
         self._charts = pictures.executor()
         self.client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
@@ -92,18 +95,39 @@ class SlackBot:
             await loop.run_in_executor(self._executor, forget_old, self.kb.engine)
         return not await loop.run_in_executor(self._executor, first_sighting, self.kb.engine, "slack", event_id)
 
-    def signed_by_slack(self, body: str, headers) -> bool:
+    def signed_by_slack(self, body: str | bytes, headers) -> bool:
         """Whether a request carries Slack's v0 signature of ``body`` made at most five minutes ago.
 
-        A missing or malformed header (a timestamp that is not a number) is a bad signature, never
-        an error; without a signing secret nothing is trusted.
+        A missing or malformed header (a timestamp that is not a number, or one of 400 digits, a
+        signature with non-ASCII characters) is a bad signature, never an error; without a signing
+        secret nothing is trusted.
         """
         if self._verifier is None:
             return False
         try:
             return self._verifier.is_valid_request(body, dict(headers))
-        except ValueError:
+        except Exception:  # ValueError, OverflowError (a timestamp past float), TypeError (non-ASCII)...
             return False
+
+    async def _own_im(self, body: dict) -> bool:
+        """Whether a slash command was typed in the person's own direct message with this bot.
+
+        A channel id starting with D is any direct message (two people, or the person and another
+        app); only conversations.info, asked with the bot's token, tells the bot's own IM: it is an
+        IM whose other member is the person. A failed lookup is no DM, never an error.
+        """
+        channel, user_id = body.get("channel_id"), body.get("user_id")
+        words = (body.get("text") or "").split()
+        if not words or words[0].lower() not in convert.DIGEST_COMMANDS:
+            return False  # only digest commands need rights: no lookup for the others
+        if not convert.is_direct_message(channel) or not user_id:
+            return False
+        try:
+            info = (await self.client.conversations_info(channel=channel)).get("channel") or {}
+        except SlackApiError as exc:
+            log.warning("conversations.info failed for %s: %s", channel, exc.response.get("error"))
+            return False
+        return bool(info.get("is_im")) and info.get("user") == user_id
 
     async def _user_for(self, body: dict) -> dict | None:
         """users.info's user for a digest command (who may change subscriptions, their time zone); else None.
@@ -140,14 +164,20 @@ class SlackBot:
             return False
         return True
 
-    async def _post(self, question: Question, respond=None) -> bool:
+    async def _post(self, question: Question, respond=None, context: str = "") -> bool:
         """Answer in the question's thread, then upload the chart (if any) into it. Where the bot may
         not post (a channel it is not in, after a slash command), answer through the response_url
         instead when there is one, without the chart (it could not be uploaded there either).
-        False when the text answer could not be posted."""
-        result = await self.ask(question)
-        reply = render.message(result)
+        When working out the answer fails, the failure is logged (with ``context``) and an apology
+        is posted instead. False when no reply could be posted."""
         origin = question.origin
+        try:
+            result = await self.ask(question)
+        except Exception as exc:
+            log.error("could not answer Slack %s: %r", context or f"question (channel={origin.channel} "
+                      f"thread={origin.thread} user={origin.user})", exc, exc_info=exc)
+            result = None
+        reply = render.message(result) if result is not None else render.apology(APOLOGY)
         try:
             await self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread, **reply)
         except SlackApiError as exc:
@@ -158,17 +188,31 @@ class SlackBot:
             log.error("chat.postMessage failed: %s (channel=%s thread=%s user=%s)", error,
                       origin.channel, origin.thread, origin.user)
             return False
-        await self.upload_chart(result, origin.channel, origin.thread)
+        if result is not None:
+            await self.upload_chart(result, origin.channel, origin.thread)
         return True
 
     async def _answer_event(self, body: dict, event: dict) -> None:
-        """Answer an event once; if the answer could not be posted, let Slack's retry try again."""
+        """Answer an event once, with the answer or an apology. Unless a reply was posted, the event
+        is not left marked as seen, so Slack's retry of it is answered."""
         if await self._seen(body):
             return
-        posted = await self._post(convert.question_from_event(event, body.get("team_id")))
-        if not posted and body.get("event_id"):
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, release, self.kb.engine, "slack", body["event_id"])
+        posted = False
+        try:
+            posted = await self._post(convert.question_from_event(event, body.get("team_id")), context=describe(body))
+        except Exception as exc:
+            log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
+        finally:
+            if not posted and body.get("event_id"):
+                await self._release(body["event_id"])
+
+    async def _release(self, event_id: str) -> None:
+        """Forget a sighting of an event (its reply was never posted); a failure is logged, not raised."""
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._executor, release, self.kb.engine, "slack", event_id)
+        except Exception as exc:
+            log.error("could not release Slack event %s for a retry: %r", event_id, exc, exc_info=exc)
 
     def _register(self) -> None:
         app = self.app
@@ -189,10 +233,18 @@ class SlackBot:
             """Answer through response_url. Lazy listeners run after the acknowledgement, where Bolt
             would log a failure without context, and a refused response_url (expired, used) is a
             status code rather than an exception: both are logged here with the request's context."""
+            result = None
             try:
-                question = convert.question_from_command(body, await self._user_for(body), self.settings.managers)
+                user = await self._user_for(body)
+                own_im = await self._own_im(body)
+                question = convert.question_from_command(body, user, self.settings.managers, own_im=own_im)
                 result = await self.ask(question)
-                response = await respond(response_type="in_channel", **render.message(result))
+                reply = render.message(result)
+            except Exception as exc:
+                log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
+                result, reply = None, render.apology(APOLOGY)
+            try:
+                response = await respond(response_type="in_channel", **reply)
             except Exception as exc:
                 log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
                 return
@@ -200,12 +252,14 @@ class SlackBot:
                 log.error("response_url refused the answer: %s %s for Slack %s", response.status_code,
                           response.body, describe(body))
                 return
+            if result is None:
+                return
             # A response_url message has no ts to thread on: the chart goes to the channel, titled.
             await self.upload_chart(result, body.get("channel_id"))
 
         async def run_action(body, respond):
             try:
-                await self._post(convert.question_from_action(body), respond)
+                await self._post(convert.question_from_action(body), respond, context=describe(body))
             except Exception as exc:
                 log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
 
@@ -220,10 +274,17 @@ class SlackBot:
         """The HTTP-mode server: Slack's requests at /slack/events, a health check at /healthz."""
 
         async def events(request: web.Request) -> web.Response:
-            # Verified before Bolt parses the body: a malformed body or header is a 401, not a 500.
-            if not self.signed_by_slack(await request.text(), request.headers):
+            # The signature is checked over the raw bytes before anything reads the body as text: a
+            # body that is not UTF-8, a bogus charset or a malformed header is a quiet 401, not a 500.
+            raw = await request.read()
+            if not self.signed_by_slack(raw, request.headers):
                 return web.json_response({"error": "invalid request"}, status=401)
-            return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+            try:
+                text = raw.decode("utf-8")  # Slack always sends UTF-8, whatever the header says
+            except UnicodeDecodeError:
+                return web.json_response({"error": "invalid request"}, status=400)
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)
+            return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
         async def healthz(_request: web.Request) -> web.Response:
             return web.json_response({"ok": True})
@@ -272,10 +333,11 @@ def slack(ctx: click.Context) -> None:
 
     try:
         settings, digests, sync = load_settings(), load(DigestSettings), load(SyncSettings)
+        answers = load(AnswerSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     start_logging()
-    bot = SlackBot(open_kb(ctx), settings)
+    bot = SlackBot(open_kb(ctx), settings, answers)
     try:
         asyncio.run(bot.run(digests, sync))
     except KeyboardInterrupt:

@@ -74,27 +74,33 @@ def parse_command(text: str) -> tuple[str, dict]:
 
 
 def is_direct_message(channel: str | None) -> bool:
-    """Whether a channel id is a direct message with the bot (those ids start with D)."""
+    """Whether a channel id may be a direct message (those ids start with D): any DM, not only one with
+    the bot, so never a permission on its own (see ``may_manage``)."""
     return bool(channel) and channel.startswith("D")
 
 
-def may_manage(user: dict | None, user_id: str | None, channel: str | None, managers: frozenset[str]) -> bool:
+def may_manage(user: dict | None, user_id: str | None, channel: str | None, managers: frozenset[str],
+               own_im: bool = False) -> bool:
     """Slack's rule for changing a channel's digests: workspace admins and owners, the configured
-    allow-list, and anyone in their own direct message with the bot. ``user`` is users.info's user."""
-    if is_direct_message(channel) or (user_id and user_id in managers):
+    allow-list, and anyone in their own direct message with the bot. ``user`` is users.info's user;
+    ``own_im`` says the channel is that person's IM with this bot (an event's channel_type "im", or
+    conversations.info) - a channel id starting with D alone is any DM and gives no rights."""
+    if (own_im and is_direct_message(channel)) or (user_id and user_id in managers):
         return True
     user = user or {}
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
-def question_from_command(body: dict, user: dict | None = None, managers: frozenset[str] = frozenset()) -> Question:
-    """A ``/modelwire ...`` slash command as a Question; ``user`` (users.info) decides digest permissions
-    and the default time zone of a new subscription."""
+def question_from_command(body: dict, user: dict | None = None, managers: frozenset[str] = frozenset(),
+                          own_im: bool = False) -> Question:
+    """A ``/modelwire ...`` slash command as a Question; ``user`` (users.info) and ``own_im`` (typed in
+    the person's own IM with the bot) decide digest permissions; ``user`` also the default time zone
+    of a new subscription."""
     text = clean_text(body.get("text", ""))
     command, args = parse_command(text)
     channel, user_id = body.get("channel_id"), body.get("user_id")
     origin = Origin(platform="slack", workspace=body.get("team_id"), channel=channel, user=user_id,
-                    can_manage=may_manage(user, user_id, channel, managers))
+                    can_manage=may_manage(user, user_id, channel, managers, own_im))
     if command in DIGEST_COMMANDS and (user or {}).get("tz"):
         args["default_tz"] = user["tz"]
     if command == "ask":

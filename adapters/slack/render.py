@@ -140,6 +140,11 @@ def message(answer: Answer) -> dict:
     return {"text": _cut(escape(plain_text(answer)), MAX_FALLBACK), "blocks": [head, *body, *fixed]}
 
 
+def apology(text: str) -> dict:
+    """A short reply when no answer could be worked out: the same payload shape as ``message``."""
+    return {"text": escape(text), "blocks": [_section(escape(text))]}
+
+
 def chart_file(answer: Answer) -> dict:
     """files_upload_v2 arguments for the answer's chart: file name, a title naming the question, alt text.
 
