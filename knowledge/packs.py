@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from knowledge.matching import AliasIndex, normalize
@@ -167,19 +169,54 @@ def import_files(engine: Engine, paths: Iterable[Path], bundled: bool = False) -
     return [import_file(engine, Path(p), bundled=bundled) for p in paths]
 
 
+LOCK_WAIT = 120.0
+"""How long (seconds) an import waits for another one writing the same SQLite file before it gives up."""
+
+
 def import_file(engine: Engine, path: Path, bundled: bool = False) -> ImportResult:
-    """Import one pack file in a single transaction, or raise PackError having written nothing."""
+    """Import one pack file in a single transaction, or raise PackError having written nothing.
+
+    On SQLite a transaction that finds the file locked by another import (past the driver's busy
+    timeout) is retried from the start until LOCK_WAIT has passed.
+    """
     pack = parse_pack(path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    with Session(engine) as session, session.begin():
-        return import_pack(session, pack, sha, str(path), bundled)
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            with Session(engine) as session, session.begin():
+                return import_pack(session, pack, sha, str(path), bundled)
+        except OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
+
+
+def write_lock(session: Session) -> None:
+    """Take the database's write lock for the rest of the caller's transaction, before anything is read.
+
+    Imports read the names already known and then insert the new ones: two imports reading before either
+    writes would both insert the same names. PostgreSQL takes an advisory lock; SQLite starts the
+    transaction with BEGIN IMMEDIATE (the driver would begin it only at the first write), which waits
+    for the busy timeout while another import holds the file.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":  # one import at a time: bulk inserts read back ids
+        session.execute(text("SELECT pg_advisory_xact_lock(7340911)"))
+    elif dialect == "sqlite":
+        raw = session.connection().connection.dbapi_connection
+        if not getattr(raw, "in_transaction", True):
+            raw.execute("BEGIN IMMEDIATE")
 
 
 def import_pack(session: Session, pack: PackIn, sha: str, label: str, bundled: bool = False) -> ImportResult:
     """Import a validated pack in the caller's transaction; raise PackError (naming ``label``) before
     writing anything when it refers to unknown records."""
-    if session.get_bind().dialect.name == "postgresql":  # one import at a time: bulk inserts read back ids
-        session.execute(text("SELECT pg_advisory_xact_lock(7340911)"))
+    write_lock(session)
     problems = _check_references(pack, _Names(session, pack))
     if problems:
         raise PackError(label, problems)

@@ -5,7 +5,9 @@ entries become models (their ids become aliases), benchmark results become bench
 what the pack format has no field for (links, weights, extra prices) becomes facts; tool calling is both a
 field and a fact.
 
-Bad data aborts the whole conversion with a ``ModelsDevError`` naming the entry; messy but valid data
+A bad entry (a wrong type, an impossible date, a count beyond the database's columns, a control
+character) is left out with an ``entry-skipped`` notice naming it and the field, so one bad entry never
+blocks the rest; data that is not a catalogue at all raises ``ModelsDevError``. Messy but valid data
 (missing fields, nulls, spelling variants, repeated scores) is converted, and what was left out is
 reported as ``Notice`` records.
 """
@@ -23,9 +25,9 @@ from pydantic import ValidationError
 
 from knowledge.importers.benchmarks import BenchmarkGroup, benchmark_key, lower_is_better, split_version, unit_of
 from knowledge.importers.labs import LAB_ALIASES, lab_name
-from knowledge.importers.reader import Entry, ModelsDevError, is_url, load_object
+from knowledge.importers.reader import BadValue, Entry, ModelsDevError, is_url, key_of, load_object
 from knowledge.matching import normalize
-from knowledge.packformat import PackIn
+from knowledge.packformat import PackIn, printable
 
 __all__ = ["PACK_ID", "SOURCE_ID", "Conversion", "ModelsDevError", "Notice", "convert", "parse"]
 
@@ -83,17 +85,43 @@ def parse(raw: bytes | str | dict, *, source_url: str, fetched: dt.date) -> dict
 
 
 def convert(raw: bytes | str | dict, *, source_url: str, fetched: dt.date) -> Conversion:
-    """Like ``parse``, but also returns the notices; raises ModelsDevError, returning nothing partial."""
+    """Like ``parse``, but also returns the notices; raises ModelsDevError, returning nothing partial.
+
+    Every entry is first read on its own: one with a value the knowledge base cannot hold (a ``BadValue``)
+    is left out with an ``entry-skipped`` notice and a logged warning, and the others are converted.
+    """
     data = load_object(raw)
+    skipped: list[Notice] = []
+    entries = []
+    for key, value in data.items():
+        try:
+            entry = Entry.of(key, value)
+            _trial(entry, source_url, fetched)
+        except BadValue as exc:
+            notice = Notice("entry-skipped", printable(key_of(key), 80), f"left out: {exc}")
+            log.warning("models.dev: entry %s", notice)
+            skipped.append(notice)
+            continue
+        entries.append(entry)
     builder = _Builder(source_url, fetched)
-    entries = [Entry.of(key, value) for key, value in data.items()]
     builder.add_organizations(entries)
     builder.reserve_names(entries)
     for entry in entries:
         builder.add_model(entry)
     document = builder.document()
     _check(document, builder.origins)
-    return Conversion(document, builder.notices)
+    return Conversion(document, skipped + builder.notices)
+
+
+def _trial(entry: Entry, source_url: str, fetched: dt.date) -> None:
+    """Read one entry alone, so a BadValue in it is found before it is mixed with the others."""
+    builder = _Builder(source_url, fetched)
+    try:
+        builder.add_organizations([entry])
+        builder.reserve_names([entry])
+        builder.add_model(entry)
+    except RecursionError:
+        raise BadValue(f"models.dev entry '{printable(entry.key, 80)}': it nests too deeply", entry.key) from None
 
 
 class _Builder:
@@ -164,8 +192,8 @@ class _Builder:
                 self.note("renamed", entry.key, f"name '{display}' is also the name of '{owner}'; "
                           f"named '{candidate}'")
                 return candidate
-        raise ModelsDevError(f"models.dev entry '{entry.key}': its name '{display}' and its ids are "
-                             f"already used by entry '{owner}'")
+        raise ModelsDevError(f"models.dev entry '{printable(entry.key, 80)}': its name '{printable(display, 80)}' "
+                             f"and its ids are already used by entry '{printable(owner, 80)}'", entry.key)
 
     def _aliases(self, entry: Entry, model_key: str | None = None) -> list[str]:
         """The entry's ids as aliases of the model of ``model_key`` (its own by default), unless another has them."""
@@ -270,8 +298,8 @@ class _Builder:
     def _add_result(self, entry: Entry, model: str, index: int, item: Entry) -> None:
         bench = item.text("name")
         if bench is None:
-            raise ModelsDevError(f"models.dev entry '{entry.key}', field 'benchmarks[{index}].name': "
-                                 "a benchmark needs a name")
+            raise ModelsDevError(f"models.dev entry '{printable(entry.key, 80)}', field 'benchmarks[{index}].name': "
+                                 "a benchmark needs a name", entry.key)
         value = item.number("score")
         if value is None:
             self.note("score-without-value", entry.key, f"benchmark '{bench}' has no score; left out")
@@ -363,12 +391,15 @@ def _check(document: dict, origins: dict[tuple[str, int], str]) -> None:
         loc = list(err["loc"])
         where = origins.get(tuple(loc[:2]))
         fld = ".".join(str(p) for p in loc[2:]) or "?"
-        subject = f"entry '{where}'" if where else f"{'.'.join(str(p) for p in loc[:2])}"
+        subject = f"entry '{printable(where, 80)}'" if where else f"{'.'.join(str(p) for p in loc[:2])}"
         message = err["msg"].removeprefix("Value error, ")
         raise ModelsDevError(f"models.dev {subject}: its {loc[0]} record does not fit a knowledge pack, "
-                             f"field '{fld}': {message} (got {_short(err.get('input'))})") from None
+                             f"field '{printable(fld, 80)}': {printable(message, 300)} "
+                             f"(got {_short(err.get('input'))})", where) from None
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, int) and abs(value) > 10**40:
+        return "a number of more than 40 digits"
     text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return printable(text if len(text) <= 60 else text[:57] + "...", 60)

@@ -13,12 +13,30 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from knowledge.packformat import INT32_MAX, MAX_DEPTH, depth_of, printable, strip_bidi, unsafe_char
+
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class ModelsDevError(Exception):
-    """models.dev data that cannot be converted; ``str()`` is one line naming the entry and field."""
+    """models.dev data that cannot be converted; ``str()`` is one line naming the entry and field.
+
+    ``key`` is the catalogue entry at fault, when one is: that entry can be left out and the rest kept.
+    """
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
+
+
+class BadValue(ModelsDevError):
+    """A value of the right type that the knowledge base cannot hold (a count beyond its 32-bit columns, the
+    year 0, a control character, nesting too deep): the entry is left out and the rest of the catalogue kept.
+
+    A value of the wrong type stays a plain ModelsDevError that stops the whole conversion: it means the
+    catalogue (or the download) is broken.
+    """
 
 
 def is_url(text: str) -> bool:
@@ -41,11 +59,15 @@ def load_object(raw: bytes | str | dict) -> dict:
         raise ModelsDevError("models.dev data is empty")
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise ModelsDevError("models.dev data nests too deeply to be read") from None
     except json.JSONDecodeError as exc:
         where = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
         if exc.pos >= len(raw.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise ModelsDevError(f"models.dev data ends early, the JSON is truncated ({where})") from None
         raise ModelsDevError(f"models.dev data is not valid JSON ({where})") from None
+    except ValueError:  # an integer literal of more than 4300 digits
+        raise ModelsDevError("models.dev data holds a number of more than 4300 digits") from None
     if not isinstance(data, dict):
         raise ModelsDevError("models.dev data must be a JSON object keyed by 'lab/model-id', "
                              f"found {_kind(data)}")
@@ -64,9 +86,18 @@ class Entry:
     def of(cls, key: Any, value: Any) -> "Entry":
         """The entry stored under ``key``; its key must read ``lab/model-id`` and its value be an object."""
         if not isinstance(key, str) or not re.fullmatch(r"[^/\s]+/\S+", key):
-            raise ModelsDevError(f"models.dev entry {_short(key)}: the key must read 'lab/model-id'")
+            raise ModelsDevError(f"models.dev entry {_short(key)}: the key must read 'lab/model-id'", key_of(key))
+        if unsafe_char(key) or strip_bidi(key) != key:
+            raise BadValue(f"models.dev entry {_short(key)}: the key contains a control or "
+                                 "bidirectional character", key)
+        if len(key) > 300:
+            raise BadValue(f"models.dev entry {_short(key)}: the key is longer than 300 characters", key)
         if not isinstance(value, dict):
-            raise ModelsDevError(f"models.dev entry '{key}': must be an object, found {_kind(value)}")
+            raise ModelsDevError(f"models.dev entry '{printable(key, 80)}': must be an object, found {_kind(value)}",
+                                 key)
+        if depth_of(value) > MAX_DEPTH - 2:
+            raise BadValue(f"models.dev entry '{printable(key, 80)}': it nests deeper than "
+                                 f"{MAX_DEPTH - 2} levels", key)
         return cls(key, value)
 
     @property
@@ -77,9 +108,10 @@ class Entry:
     def model_id(self) -> str:
         return self.key.split("/", 1)[1]
 
-    def fail(self, path: str, problem: str) -> ModelsDevError:
-        """The error for a bad value at ``path`` (relative to this entry or item)."""
-        return ModelsDevError(f"models.dev entry '{self.key}', field '{self.prefix}{path}': {problem}")
+    def fail(self, path: str, problem: str, skip: bool = False) -> ModelsDevError:
+        """The error for a bad value at ``path`` (relative to this entry or item); a BadValue when ``skip``."""
+        return (BadValue if skip else ModelsDevError)(f"models.dev entry '{printable(self.key, 80)}', field "
+                              f"'{printable(self.prefix + path, 80)}': {printable(problem, 300)}", self.key)
 
     def _get(self, path: str, value: Any = ...) -> Any:
         return self.data.get(path) if value is ... else value
@@ -91,7 +123,10 @@ class Entry:
             return None
         if not isinstance(value, str):
             raise self.fail(path, f"expected text, found {_kind(value)}")
-        return " ".join(value.split()) or None
+        bad = unsafe_char(value)
+        if bad:
+            raise self.fail(path, f"the text contains the control character {bad}", skip=True)
+        return " ".join(strip_bidi(value).split()) or None
 
     def flag(self, path: str, value: Any = ...) -> bool | None:
         """A true/false field."""
@@ -107,6 +142,8 @@ class Entry:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(path, f"expected a number, found {_kind(value)}")
+        if isinstance(value, int) and abs(value) >= 2**63:
+            raise self.fail(path, f"the number {_short(value)} is out of range", skip=True)
         if not math.isfinite(value):
             raise self.fail(path, f"expected a finite number, found {value}")
         return value
@@ -118,6 +155,8 @@ class Entry:
             return None
         if value < 0 or value != int(value):
             raise self.fail(path, f"expected a whole number of tokens, found {value}")
+        if value > INT32_MAX:
+            raise self.fail(path, f"{int(value)} tokens is more than the largest count kept, {INT32_MAX}", skip=True)
         return int(value) or None
 
     def words(self, path: str, value: Any = ...) -> list[str] | None:
@@ -135,6 +174,8 @@ class Entry:
         text = self.text(path, value)
         if text is None:
             return None
+        if (_MONTH.match(text) or _DAY.match(text)) and not 1 <= int(text[:4]) <= 9999:
+            raise self.fail(path, f"'{text}' has the year {text[:4]}; years run from 0001 to 9999", skip=True)
         if month_ok and _MONTH.match(text):
             if not 1 <= int(text[5:]) <= 12:
                 raise self.fail(path, f"'{text}' is an impossible month")
@@ -172,12 +213,15 @@ class Entry:
             out.append(Entry(self.key, item, f"{self.prefix}{path}[{i}]."))
         return out
 
-    def prices(self, path: str, cost: dict) -> list[tuple[str, float]]:
+    def prices(self, path: str, cost: dict, depth: int = 0) -> list[tuple[str, float]]:
         """Prices in USD per million tokens as (label, price); a nested object's labels are joined."""
+        if depth > 3:
+            raise self.fail(path, "prices nest deeper than 3 levels", skip=True)
         out = []
         for label, value in cost.items():
+            label = self.text(f"{path} (a label)", label) or "?"
             if isinstance(value, dict):
-                out += [(f"{label} {sub}", price) for sub, price in self.prices(f"{path}.{label}", value)]
+                out += [(f"{label} {sub}", price) for sub, price in self.prices(f"{path}.{label}", value, depth + 1)]
                 continue
             price = self.number(f"{path}.{label}", value)
             if price is not None and price < 0:
@@ -194,7 +238,8 @@ class Entry:
         if isinstance(value, str):
             return [(None, text)] if (text := self.text(path)) else []
         if isinstance(value, dict):
-            pairs = [(label, self._link_text(f"{path}.{label}", v)) for label, v in value.items()]
+            pairs = [(self.text(f"{path} (a label)", label), self._link_text(f"{path}.{label}", v))
+                     for label, v in value.items()]
         elif isinstance(value, list):
             pairs = [self._link_item(f"{path}[{i}]", v) for i, v in enumerate(value)]
         else:
@@ -227,9 +272,16 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, int) and abs(value) > 10**40:
+        return "(a number of more than 40 digits)"
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, (str, int, float)) else repr(value)
     return _clip(text)
 
 
 def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return printable(text if len(text) <= limit else text[: limit - 3] + "...", limit)
+
+
+def key_of(key: Any) -> str:
+    """How a catalogue key is named in a notice: itself when it is text, else its JSON."""
+    return key if isinstance(key, str) else _short(key)
