@@ -87,24 +87,30 @@ def kb() -> None:
 @kb.command("import")
 @click.option("--format", "fmt", type=click.Choice(["pack", "models.dev"]), default="pack", show_default=True,
               help="pack: knowledge packs; models.dev: a models.dev models.json catalogue.")
+@click.option("--allow-shrink", is_flag=True, help="Apply a file even when it would remove more than "
+              "MODELWIRE_SYNC_MAX_SHRINK percent (default 20) of its pack's records.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
-def kb_import(ctx: click.Context, fmt: str, files: tuple[Path, ...]) -> None:
+def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, files: tuple[Path, ...]) -> None:
     """Import knowledge packs (YAML or JSON) or models.dev catalogues, each whole or not at all."""
     from knowledge.packformat import PackError
-    from knowledge.packs import import_file
+    from knowledge.sync import ShrinkError, import_pack_file
 
     base = open_kb(ctx)
     failed = 0
     for path in files:
         if fmt == "models.dev":
-            failed += not _import_catalogue(base.engine, path)
+            failed += not _import_catalogue(base.engine, path, allow_shrink)
             continue
         try:
-            result = import_file(base.engine, path)
+            result = import_pack_file(base.engine, path, allow_shrink=allow_shrink)
         except PackError as exc:
             failed += 1
             click.echo(exc.paragraph(), err=True)
+            continue
+        except ShrinkError as exc:
+            failed += 1
+            click.echo(str(exc), err=True)
             continue
         summary = ", ".join(f"{k}: {n}" for k, n in result.counts.items())
         click.echo(f"{path}: imported pack '{result.pack}' ({summary}).")
@@ -112,14 +118,18 @@ def kb_import(ctx: click.Context, fmt: str, files: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
-def _import_catalogue(engine, path: Path) -> bool:
+def _import_catalogue(engine, path: Path, allow_shrink: bool = False) -> bool:
     """Import one models.dev file; report it in one line (or the problem, on stderr)."""
     from knowledge.importers.modelsdev import ModelsDevError
     from knowledge.packformat import PackError
-    from knowledge.sync import apply_catalogue
+    from knowledge.sync import ShrinkError, apply_catalogue
 
     try:
-        result = apply_catalogue(engine, path.read_bytes(), source_url=path.resolve().as_uri())
+        result = apply_catalogue(engine, path.read_bytes(), source_url=path.resolve().as_uri(),
+                                 allow_shrink=allow_shrink)
+    except ShrinkError as exc:
+        click.echo(f"{path}: {exc}", err=True)
+        return False
     except OSError as exc:
         click.echo(f"{path}: cannot read it ({exc.strerror or exc})", err=True)
         return False
@@ -146,17 +156,21 @@ def _sync_summary(result) -> str:
 @click.argument("feed", type=click.Choice(["models.dev"]))
 @click.option("--url", metavar="URL", envvar="MODELWIRE_SYNC_URL", help="Where to fetch models.json "
               "(default: the public models.dev URL; env MODELWIRE_SYNC_URL).")
+@click.option("--allow-shrink", is_flag=True, help="Apply the catalogue even when it would remove more than "
+              "MODELWIRE_SYNC_MAX_SHRINK percent (default 20) of the records it brought before.")
 @click.pass_context
-def kb_sync(ctx: click.Context, feed: str, url: str | None) -> None:
+def kb_sync(ctx: click.Context, feed: str, url: str | None, allow_shrink: bool) -> None:
     """Fetch a public catalogue and bring the knowledge base up to date (nothing is written on bad data)."""
     from knowledge.importers.fetch import DEFAULT_URL, FetchError
     from knowledge.importers.modelsdev import ModelsDevError
     from knowledge.packformat import PackError
-    from knowledge.sync import sync_models_dev
+    from knowledge.sync import ShrinkError, sync_models_dev
 
     base = open_kb(ctx)
     try:
-        result = sync_models_dev(base.engine, url or DEFAULT_URL)
+        result = sync_models_dev(base.engine, url or DEFAULT_URL, allow_shrink=allow_shrink)
+    except ShrinkError as exc:
+        raise click.ClickException(f"sync from {feed}: {exc}") from None
     except (FetchError, ModelsDevError, PackError) as exc:
         raise click.ClickException(f"sync from {feed} failed, nothing written: {_one_line(exc)}") from None
     if result.status == "not_modified":

@@ -1,7 +1,8 @@
 """The scheduled data sync: every N minutes, bring the knowledge base up to date from models.dev.
 
-It owns its APScheduler job and its thread. A failed sync (network, bad data) is logged and
-changes nothing; the next one tries again. New release and update records reach digests on the
+It owns its APScheduler job and its thread. A failed sync (network, bad data, a catalogue that
+would remove more than MODELWIRE_SYNC_MAX_SHRINK percent of what it brought) is logged and changes
+nothing; the next one tries again. New release and update records reach digests on the
 digest scheduler's next tick.
 """
 
@@ -34,11 +35,14 @@ class ScheduledSync:
         from knowledge.importers.fetch import FetchError
         from knowledge.importers.modelsdev import ModelsDevError
         from knowledge.packformat import PackError
-        from knowledge.sync import sync_models_dev
+        from knowledge.sync import ShrinkError, sync_models_dev
 
         try:
             self.last_result = await asyncio.get_running_loop().run_in_executor(
                 self._executor, sync_models_dev, self.kb.engine, self.url)
+        except ShrinkError as exc:  # a catalogue that lost most of its models: refused until someone looks
+            log.error("scheduled sync from %s refused: %s", self.url, exc)
+            return None
         except (FetchError, ModelsDevError, PackError) as exc:
             detail = exc.paragraph() if isinstance(exc, PackError) else str(exc)
             log.error("scheduled sync from %s failed, nothing written: %s", self.url, " ".join(detail.split()))

@@ -91,7 +91,8 @@ async def test_who_may_manage_a_slack_channel():
     assert may_manage({"is_admin": True}, "U1", "C1", frozenset())
     assert may_manage({"is_owner": True}, "U1", "C1", frozenset())
     assert may_manage({}, "U1", "C1", frozenset({"U1"}))
-    assert may_manage(None, "U1", "D0123", frozenset())  # a direct message with the bot
+    assert may_manage(None, "U1", "D0123", frozenset(), own_im=True)  # the bot's own DM with this person
+    assert not may_manage(None, "U1", "D0123", frozenset())  # a D… id alone is no proof
     assert not may_manage({"is_admin": False}, "U1", "C1", frozenset({"U2"}))
     assert not may_manage(None, "U1", "C1", frozenset())
 

@@ -435,11 +435,11 @@ async def test_failure_inside_the_bot_is_logged_with_context(app, fake, caplog):
 
     app.bot.ask = failing_once
     await app.event(mention("<@U0BOT> what did Muse Spark score on GPQA?"), event_id="EvBroken")
-    await settle(fake, "chat.postMessage", 0)
+    await settle(fake, "chat.postMessage", 1)  # the apology
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("database went away" in e and "EvBroken" in e for e in errors), errors
     await app.event(mention("<@U0BOT> what did Muse Spark score on GPQA?"), event_id="EvFine")
-    await fake.wait_for("chat.postMessage")
+    await fake.wait_for("chat.postMessage", 2)
 
 
 async def test_failure_answering_a_command_is_logged_with_context(app, fake, caplog):
