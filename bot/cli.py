@@ -46,6 +46,61 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, db_url: str | None) -> None:
     """modelwire: answers about AI models, benchmarks and releases, with sources."""
     ctx.obj = {"db": db_url}
+    if ctx.invoked_subcommand in LONG_RUNNING:
+        stop_on_signals(ctx)
+
+
+LONG_RUNNING = ("slack", "discord", "scheduler")
+"""Commands that run until stopped: SIGTERM stops them the way Ctrl-C (SIGINT) does."""
+STOP_SECONDS = 9.0
+"""How long a stop may take before the process exits anyway (``docker compose stop`` waits 10 s)."""
+
+
+def stop_on_signals(ctx: click.Context) -> None:
+    """Make SIGTERM stop this command as SIGINT does, and bound how long stopping may take.
+
+    The commands run ``asyncio.run``, which turns the first SIGINT into a cancellation of its main
+    task: it stops taking work, and the ``finally`` blocks and exit stacks close the socket, gateway,
+    health server, scheduler and pools; the command then exits 0. SIGTERM calls the SIGINT handler so
+    it takes the same path. If stopping takes longer than STOP_SECONDS, the process exits with code 1
+    (claims left ``sending`` are taken again when their lease runs out). The previous handler is put
+    back when the command ends (e.g. under a test runner).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum, frame) -> None:
+        _exit_after(STOP_SECONDS, signal.Signals(signum).name)
+        on_sigint = signal.getsignal(signal.SIGINT)  # asyncio.run's while it runs, else Python's default
+        if not callable(on_sigint):  # SIGINT ignored (a background job of a shell): stop all the same
+            raise KeyboardInterrupt
+        on_sigint(signal.SIGINT, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+def _exit_after(seconds: float, why: str) -> None:
+    """Once: exit the process ``seconds`` from now if it has not ended by then."""
+    import os
+    import threading
+
+    if getattr(_exit_after, "armed", False):
+        return
+    _exit_after.armed = True
+
+    def give_up() -> None:
+        sys.stderr.write(f"modelwire: still stopping {seconds:g} s after {why}; exiting now\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, give_up)
+    timer.daemon = True
+    timer.start()
 
 
 def open_kb(ctx: click.Context, load_bundled: bool = True):

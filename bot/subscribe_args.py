@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from rapidfuzz import fuzz, process
 
@@ -44,9 +44,13 @@ _PAIRS = {("open", "weights"): "open-weights", ("open", "weight"): "open-weights
 """The same parts written as two words."""
 _SUGGESTED = ("instant", "daily", "weekly", "tz", "org", "open-weights", "input", "updates", "min-context",
               "max-price", "reasoning", "tool-calling", "licence", "license")
-_TIMEISH = re.compile(r"^\d{1,2}(:\d{1,2})?$")
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)\s*([km]|thousand|million)?(?:\s*tokens?)?$")
-_PRICE = re.compile(r"^\$?\s*(\d+(?:\.\d+)?|\.\d+)\s*(?:\$|usd|dollars?)?$")
+# re.ASCII: only 0-9 are digits here ("²", "٣" and the like are words, not numbers).
+_TIMEISH = re.compile(r"^\d{1,2}(:\d{1,2})?$", re.ASCII)
+_SIZE = re.compile(r"^(\d{1,15}(?:\.\d{1,15})?|\.\d{1,15})\s*([km]|thousand|million)?(?:\s*tokens?)?$", re.ASCII)
+_PRICE = re.compile(r"^\$?\s*(\d+(?:\.\d+)?|\.\d+)\s*(?:\$|usd|dollars?)?$", re.ASCII)
+MAX_CONTEXT = 2_000_000_000
+"""The largest min-context taken: the column is a 32-bit integer, and no model comes close."""
+_SHOWN = 60
 LICENCE_WORDS = ("mit", "apache", "gpl", "agpl", "lgpl", "bsd", "mpl", "cc-by", "openrail", "llama", "gemma",
                  "qwen", "deepseek", "proprietary", "modified-mit")
 """Licence words a typo is checked against, besides the licences in the knowledge base."""
@@ -54,6 +58,19 @@ LICENCE_WORDS = ("mit", "apache", "gpl", "agpl", "lgpl", "bsd", "mpl", "cc-by", 
 
 class Usage(ValueError):
     """A subscribe argument that cannot be used; the message is one line for the person."""
+
+
+def shown(value) -> str:
+    """``value`` as quoted back in a usage line: one line (line breaks and control characters become
+    spaces), at most a few dozen characters."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(value)).split())
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
+
+
+def is_number(text) -> bool:
+    """Whether ``text`` is a whole number written with ASCII digits only (``str.isdigit`` also takes
+    "²" and "٣", which ``int`` then refuses or reads as another number)."""
+    return isinstance(text, str) and text.isascii() and text.isdigit()
 
 
 @dataclass
@@ -130,7 +147,7 @@ def _loose_word(req: Request, word: str) -> None:
         return
     close = process.extractOne(word.lower(), _SUGGESTED, scorer=fuzz.ratio, score_cutoff=75)
     hint = f" Did you mean {close[0]}?" if close else ""
-    raise Usage(f"I don't understand '{word}'.{hint}")
+    raise Usage(f"I don't understand '{shown(word)}'.{hint}")
 
 
 def _cadence_words(req: Request, words: list[str], i: int, cadence: str) -> int:
@@ -194,7 +211,7 @@ def _time_or_day(req: Request, word: str) -> None:
     if parse_weekday(word) is None:
         close = process.extractOne(word.lower(), DAYS, scorer=fuzz.ratio, score_cutoff=60)
         hint = f" Did you mean {close[0].capitalize()}?" if close else ""
-        raise Usage(f"'{word}' is not a day of the week.{hint}")
+        raise Usage(f"'{shown(word)}' is not a day of the week.{hint}")
     req.day = word
 
 
@@ -229,42 +246,51 @@ def check(req: Request, index: AliasIndex, default_zone: str = "UTC", licences: 
 
 def _cadence(req: Request) -> Cadence:
     if req.day is not None and req.cadence != "weekly":
-        raise Usage(f"A day is for weekly digests: weekly {req.day} {req.at or '09:00'}.")
+        raise Usage(f"A day is for weekly digests: weekly {shown(req.day)} {shown(req.at or '09:00')}.")
     if req.cadence == "instant":
         return Cadence("instant")
-    at = DEFAULT_TIME if req.at is None else parse_time(req.at)
+    at = DEFAULT_TIME if req.at is None else _time(req.at)
     if at is None:
-        raise Usage(f"'{req.at}' is not a time of day: use 24-hour HH:MM, e.g. 09:00 or 17:30.")
+        raise Usage(f"'{shown(req.at)}' is not a time of day: use 24-hour HH:MM, e.g. 09:00 or 17:30.")
     if req.cadence == "daily":
         return Cadence("daily", at)
-    return Cadence("weekly", at, 0 if req.day is None else parse_weekday(req.day))
+    day = 0 if req.day is None else parse_weekday(str(req.day))
+    if day is None:
+        raise Usage(f"'{shown(req.day)}' is not a day of the week.")
+    return Cadence("weekly", at, day)
+
+
+def _time(value) -> dt.time | None:
+    """``HH:MM`` in ASCII digits as a time, else None."""
+    hours, _, minutes = str(value).partition(":")
+    return parse_time(str(value)) if is_number(hours) and is_number(minutes) else None
 
 
 def _orgs(names: list[str], index: AliasIndex) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    ids, shown = [], []
+    ids, names_shown = [], []
     for name in names:
         res = index.resolve(name, ["org"])
         if res.status == "fuzzy":  # a filter is written once and acts for months: ask, never guess
-            raise Usage(f"I don't know the organization '{name}'. Did you mean {index.name(res.ref)}?")
+            raise Usage(f"I don't know the organization '{shown(name)}'. Did you mean {index.name(res.ref)}?")
         if not res.found:
             closest = res.suggestions or index.suggest(name, ["org"])
             hint = f" Did you mean {', '.join(closest[:3])}?" if closest else ""
-            raise Usage(f"I don't know the organization '{name}'.{hint}")
+            raise Usage(f"I don't know the organization '{shown(name)}'.{hint}")
         if res.ref[1] not in ids:
             ids.append(res.ref[1])
-            shown.append(index.name(res.ref))
-    return tuple(ids), tuple(shown)
+            names_shown.append(index.name(res.ref))
+    return tuple(ids), tuple(names_shown)
 
 
 def _modality(value: str | None) -> str | None:
     if value is None:
         return None
-    word = value.lower()
+    word = str(value).lower()
     if word in MODALITIES:
         return word
     close = process.extractOne(word, MODALITIES, scorer=fuzz.ratio, score_cutoff=50)
     hint = f" Did you mean {close[0]}?" if close else f" Use one of {', '.join(MODALITIES)}."
-    raise Usage(f"'{value}' is not an input modality.{hint}")
+    raise Usage(f"'{shown(value)}' is not an input modality.{hint}")
 
 
 def parse_size(value: str | int) -> int:
@@ -272,11 +298,13 @@ def parse_size(value: str | int) -> int:
     text = str(value).strip()
     match = _SIZE.match(text.lower().replace(",", "").replace("_", ""))
     if not match:
-        raise Usage(f"'{text}' is not a context size: use tokens, e.g. 128k, 1M or 200000.")
+        raise Usage(f"'{shown(text)}' is not a context size: use tokens, e.g. 128k, 1M or 200000.")
     scale = {"k": 1000, "thousand": 1000, "m": 1_000_000, "million": 1_000_000}.get(match.group(2) or "", 1)
     tokens = round(float(match.group(1)) * scale)
     if tokens < 1000:
-        raise Usage(f"'{text}' tokens is too small for a context window. Did you mean {text}k?")
+        raise Usage(f"'{shown(text)}' tokens is too small for a context window. Did you mean {shown(text)}k?")
+    if tokens > MAX_CONTEXT:
+        raise Usage(f"'{shown(text)}' tokens is larger than any context window: use e.g. 128k or 1M.")
     return tokens
 
 
@@ -289,15 +317,16 @@ def parse_price(value: str | float) -> float:
         match = _PRICE.match(text.lower())
         number = float(match.group(1)) if match else -1.0
     if not 0 <= number < float("inf"):
-        raise Usage(f"'{text}' is not a price: give US dollars per million input tokens, e.g. max-price 1 "
+        raise Usage(f"'{shown(text)}' is not a price: give US dollars per million input tokens, e.g. max-price 1 "
                     "or max-price 0.5.")
     return number
 
 
 def _licence(value: str | None, known: Iterable[str]) -> str | None:
     """The licence word, lower case; a word close to a known licence but in none is taken for a typo."""
-    if value is None or not value.strip():
+    if value is None or not str(value).strip():
         return None
+    value = str(value)
     word = value.strip().lower()
     names = {k.lower() for k in known if k}
     words = set(LICENCE_WORDS) | {w for n in names for w in re.findall(r"[a-z][a-z0-9.+-]*", n)}
@@ -305,7 +334,7 @@ def _licence(value: str | None, known: Iterable[str]) -> str | None:
         return word
     close = process.extractOne(word, sorted(words), scorer=fuzz.ratio, score_cutoff=75)
     if close:
-        raise Usage(f"I don't know the licence '{value.strip()}'. Did you mean {close[0]}?")
+        raise Usage(f"I don't know the licence '{shown(value)}'. Did you mean {close[0]}?")
     return word  # a licence no model has yet: new models may come under it
 
 
@@ -325,17 +354,20 @@ def _zones() -> dict[str, str]:
 
 def resolve_zone(text: str) -> str:
     """An IANA zone name from ``Europe/Berlin``, ``europe/berlin`` or ``Berlin``; Usage when unknown."""
-    key = text.strip().lower().replace("_", " ")
+    key = str(text).strip().lower().replace("_", " ")
     zones = _zones()
     found = zones.get(key) or zones.get(key.replace(" ", "_"))
     if found:
-        ZoneInfo(found)
+        try:
+            ZoneInfo(found)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise Usage(f"The time zone {found} is missing from this server's time zone database.") from None
         return found
     close = process.extract(key, list(zones), scorer=fuzz.WRatio, limit=3, score_cutoff=70)
     # A clear winner is suggested alone; near-ties are all shown.
     names = list(dict.fromkeys(zones[c[0]] for c in close if c[1] >= close[0][1] - 3))
     hint = f" Did you mean {', '.join(names)}?" if names else " Use an IANA name such as Europe/Berlin."
-    raise Usage(f"'{text}' is not a time zone I know.{hint}")
+    raise Usage(f"'{shown(text)}' is not a time zone I know.{hint}")
 
 
 def complete_zone(prefix: str, limit: int = 25) -> list[str]:

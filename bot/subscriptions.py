@@ -17,7 +17,7 @@ from bot import format as fmt
 from bot.cadence import Cadence, next_due, parse_time
 from bot.digests import Matcher, build_digest, items, update_items
 from bot.question import Answer, Origin, Question, Table
-from bot.subscribe_args import USAGE, Request, Spec, Usage, check, parse_words
+from bot.subscribe_args import USAGE, Request, Spec, Usage, check, is_number, parse_words, shown
 from knowledge.finder import ModelQuery
 from knowledge.schema import Model, Subscription
 from knowledge.store import KnowledgeBase
@@ -87,7 +87,7 @@ def request_from(args: dict) -> Request:
                   tool_calling=bool(args.get("tool_calling")),
                   licence=args.get("licence") or args.get("license"))
     if req.cadence not in ("instant", "daily", "weekly"):
-        raise Usage(f"'{req.cadence}' is not a cadence: use instant, daily or weekly.")
+        raise Usage(f"'{shown(req.cadence)}' is not a cadence: use instant, daily or weekly.")
     return req
 
 
@@ -240,14 +240,14 @@ def _confirm(text: str, sub: Subscription, kb: KnowledgeBase, title: str, lead: 
 
 
 def _unsubscribe(question: Question, kb: KnowledgeBase) -> Answer:
-    which = (question.args.get("text") or question.args.get("number") or "").strip() if question.args else ""
+    which = str(question.args.get("text") or question.args.get("number") or "").strip() if question.args else ""
     with Session(kb.engine) as session:
         subs = _channel_subs(session, question.origin)
         if not subs:
             return Answer(question.text, "unsubscribe", False, "No subscriptions",
                           "This channel has no digest subscriptions.")
         if which and which.lower() != "all":
-            if not which.isdigit() or not 1 <= int(which) <= len(subs):
+            if not is_number(which) or len(which) > 6 or not 1 <= int(which) <= len(subs):
                 return Answer(question.text, "usage", False, "Which subscription?",
                               f"Give a number from 1 to {len(subs)} (see: subscriptions), or nothing for all.")
             subs = [subs[int(which) - 1]]

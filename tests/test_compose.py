@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("migrate", "slack", "discord", "scheduler")
 LONG_RUNNING = ("slack", "discord", "scheduler")
 SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD", re.I)
-REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}$")
-"""A bare ${VAR} (optionally ${VAR:?message}); a ${VAR:-default} could hide a literal secret."""
+REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*|:?-)?\}$")
+"""A bare ${VAR} (optionally ${VAR:?message} or an empty default, ${VAR:-}); a ${VAR:-default} could hide a
+literal secret."""
 USED_VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
 LITERAL_SECRETS = (re.compile(r"xox[abposr]-[A-Za-z0-9-]+"), re.compile(r"xapp-[A-Za-z0-9-]+"))
 URL_PASSWORD = re.compile(r"://[^/\s:@]*:(?!\x00@)[^@\s]+@")
@@ -82,7 +83,7 @@ def inline_secrets(node, key: str = "") -> list[str]:
         if SECRET_KEY.search(key) and not REFERENCE.match(text):
             found.append(f"{key}: {text}")
         found += [f"{key}: {m.group(0)}" for p in LITERAL_SECRETS for m in p.finditer(text)]
-        masked = re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}", "\x00", text)
+        masked = re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*|:?-)?\}", "\x00", text)
         found += [f"{key}: a password in {text}" for _ in URL_PASSWORD.finditer(masked)]
     return found
 
@@ -100,13 +101,46 @@ def test_app_services_share_one_built_image_and_run_a_modelwire_command(services
         assert services[name]["command"] == commands[name], name
 
 
-def test_app_services_read_dot_env(services):
+SECRETS = {"postgres": {"POSTGRES_PASSWORD"}, "migrate": set(),
+           "slack": {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"},
+           "discord": {"DISCORD_TOKEN"}, "scheduler": {"SLACK_BOT_TOKEN", "DISCORD_TOKEN"}}
+"""The secrets each service needs: the scheduler posts through the Web APIs only (bot tokens), the
+migration needs none but the database URL."""
+BUILT_BY_COMPOSE = {"MODELWIRE_DATABASE_URL"}
+
+
+def test_no_app_service_reads_dot_env_whole(services):
     for name in APP_SERVICES:
-        assert ".env" in env_files(services[name]), name
+        assert env_files(services[name]) == [], f"{name} would get every secret in .env"
+
+
+def test_each_service_gets_only_its_own_secrets(services):
+    for name, expected in SECRETS.items():
+        env = environment(services[name])
+        assert {k for k in env if SECRET_KEY.search(k)} == expected, name
+        for key in expected:  # read from .env, never written here
+            assert re.fullmatch(r"\$\{" + key + r"(:-|:\?[^}]*)?\}", env[key]), (name, key)
+
+
+def test_every_setting_in_env_example_reaches_a_service(services):
+    passed = {k for service in services.values() for k in environment(service)}
+    missing = {name for name, _ in env_example()} - passed - BUILT_BY_COMPOSE
+    assert missing == set(), f"add these to the environment of the services that read them: {sorted(missing)}"
+
+
+def test_long_running_services_have_an_init_as_pid_1(services):
+    """tini forwards SIGTERM from `docker compose stop` and reaps children; modelwire then stops cleanly."""
+    for name in APP_SERVICES:
+        assert services[name].get("init") is True, name
+
+
+def test_a_reference_with_an_empty_default_is_not_an_inline_secret():
+    assert inline_secrets({"services": {"x": {"environment": {"SLACK_BOT_TOKEN": "${SLACK_BOT_TOKEN:-}"}}}}) == []
 
 
 def test_postgres_is_not_handed_the_bot_tokens(services):
     assert ".env" not in env_files(services["postgres"])
+    assert not any(k.startswith(("SLACK_", "DISCORD_")) for k in environment(services["postgres"]))
 
 
 def test_app_services_wait_for_a_healthy_database_and_the_migration(services):
