@@ -163,6 +163,9 @@ def _route(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
         return found
     if p.unknown_words and not _asks_releases(p):
         return unknown_names(text, p.unknown_words)
+    if _asks_releases(p) and p.impossible_date:
+        return cannot_answer(text, f"“{p.impossible_date}” is not a date on the calendar (years 1 to 9999, "
+                                   "months 1 to 12). Ask again with a real one.")
     if _asks_releases(p):
         return releases_answer(kb, text, [], p.since, p.until, p.count)
     if p.has(V.LEADERBOARD_WORDS):

@@ -54,6 +54,8 @@ class Parsed:
     """Languages other than English the question is written in."""
     releases: bool = False
     """Release records are asked for without a release word (a follow-up to them: "and by Alibaba?")."""
+    impossible_date: str | None = None
+    """A date the question gives that no calendar has ("January 0000", "2026-13-01")."""
     leaderboard: bool = False
     """A leaderboard is asked for without a leaderboard word (a follow-up to one: "and on ARC-AGI-2?")."""
     notes: list[str] = field(default_factory=list)
@@ -81,6 +83,8 @@ def parse(text: str, index: AliasIndex, today: dt.date | None = None) -> Parsed:
         _place(parsed, mention)
     parsed.count = _count(words)
     parsed.since, parsed.until = _dates(text, today or dt.date.today())
+    if parsed.since is None and parsed.until is None:
+        parsed.impossible_date = _impossible_date(text)
     parsed.fields = _fields(words)
     return parsed
 
@@ -176,6 +180,21 @@ def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
                 return None, span[1]
             return span
     return None, None
+
+
+def _impossible_date(text: str) -> str | None:
+    """The first date-shaped words of a question that are no date: a month 13, a day 32, the year 0."""
+    lowered = text.lower()
+    for match in _ISO_DAY.finditer(lowered):
+        if _iso_day(match) is None:
+            return match.group(0)
+    for match in _NAMED_MONTH.finditer(lowered):
+        if match.group(1) in _MONTHS and _named(match) is None:
+            return match.group(0)
+    for match in _ISO_MONTH.finditer(lowered):
+        if _iso_month(match) is None:
+            return match.group(0)
+    return None
 
 
 def _month_range(lowered: str) -> tuple[dt.date, dt.date] | None:

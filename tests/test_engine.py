@@ -112,7 +112,9 @@ CASES = [
     ("new models since 2026-04-09", "releases", True, ["Zeta One"], ["Muse Spark", "GPT-5.4 mini"]),
     ("releases before April 2026", "releases", True, ["GPT-5.4 mini"], ["Muse Spark", "Zeta One"]),
     ("releases in the last 30 days", "releases", True, ["Zeta One"], ["Muse Spark"]),
-    ("releases since 2026-06-01", "releases", False, ["no release records"], []),
+    ("releases since 2026-06-01", "releases", False, ["no releases"], []),
+    ("releases in January 0000", "unknown", False, ["not a date on the calendar"], ["Muse Spark"]),
+    ("releases since 2026-13-01", "unknown", False, ["not a date on the calendar"], ["Muse Spark"]),
     # help and the rest
     ("help", "help", True, ["never guess"], []),
     ("", "help", True, ["never guess"], []),
