@@ -36,7 +36,6 @@ from tests.digest_support import Clock, add_releases, ask, slack_origin, subscri
 from tests.fakes.discord import CHANNEL_ID, TOKEN
 from tests.test_discord_gateway import assert_embed_within_limits
 
-pytestmark = pytest.mark.asyncio
 CUT_SECTION = "_The answer is longer than one message; the rest is cut._"
 RETRY_AFTER_MIN = 1.0
 UTC = dt.timezone.utc
