@@ -35,7 +35,12 @@ def finder_answer(kb: KnowledgeBase, question: str, query: ModelQuery, benchmark
     if query.count_only:
         return _count_answer(question, what, found)
     if not found.models:
-        text = f"The knowledge base has no {what[0].lower() + what[1:]}.{_lacking(found, query)}"
+        if what == "Models" and found.lacking:
+            needed = fmt.join_names(_needed(query)).replace(" and ", " or ")
+            text = (f"No model in the knowledge base has {needed} yet: "
+                    f"{fmt.count(found.lacking, 'model')} without it {'is' if found.lacking == 1 else 'are'} left out.")
+        else:
+            text = f"The knowledge base has no {what[0].lower() + what[1:]}.{_lacking(found, query)}"
         return Answer(question, "find", False, what, text)
     return _list_answer(kb, question, query, what, found, benchmark_name, unit)
 
