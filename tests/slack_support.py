@@ -75,3 +75,17 @@ class RunningApp:
                                 "value": value, "action_ts": "1700000001.0"}]}
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded",
                                **sign_args)
+
+
+def broken_once(app) -> list:
+    """Make the app's first answer fail ("database went away"); the questions it was asked."""
+    ask, calls = app.bot.ask, []
+
+    async def failing_once(question):
+        calls.append(question)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return await ask(question)
+
+    app.bot.ask = failing_once
+    return calls

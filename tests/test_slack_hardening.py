@@ -23,7 +23,7 @@ from adapters.slack.app import EVENTS_PATH, SlackBot
 from adapters.slack.convert import may_manage
 from knowledge.schema import Subscription
 from tests.fakes.slack import FakeSlack
-from tests.slack_support import RunningApp, settings_for, sign
+from tests.slack_support import RunningApp, broken_once, settings_for, sign
 
 pytestmark = pytest.mark.asyncio
 QUIET = 0.3
@@ -136,19 +136,6 @@ async def test_the_pool_of_answer_workers_is_bounded_and_configurable(kb, fake, 
 
 
 # -- an answer that fails is still answered; seen only once a reply was posted ---------------------------
-
-
-def broken_once(app: RunningApp) -> list:
-    ask, calls = app.bot.ask, []
-
-    async def failing_once(question):
-        calls.append(question)
-        if len(calls) == 1:
-            raise RuntimeError("database went away")
-        return await ask(question)
-
-    app.bot.ask = failing_once
-    return calls
 
 
 async def test_an_answer_that_fails_is_answered_with_an_apology_in_its_thread(app, fake, caplog):

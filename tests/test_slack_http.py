@@ -21,7 +21,7 @@ from knowledge.db import make_engine
 from knowledge.packs import import_file
 from knowledge.store import KnowledgeBase
 from tests.fakes.slack import FakeSlack
-from tests.slack_support import RunningApp, settings_for, sign
+from tests.slack_support import RunningApp, broken_once, settings_for, sign
 
 pytestmark = pytest.mark.asyncio
 
@@ -424,16 +424,7 @@ async def test_an_event_whose_answer_failed_is_answered_on_slacks_retry(app, fak
 
 
 async def test_failure_inside_the_bot_is_logged_with_context(app, fake, caplog):
-    ask = app.bot.ask
-    calls = []
-
-    async def failing_once(question):
-        calls.append(question)
-        if len(calls) == 1:
-            raise RuntimeError("database went away")
-        return await ask(question)
-
-    app.bot.ask = failing_once
+    broken_once(app)
     await app.event(mention("<@U0BOT> what did Muse Spark score on GPQA?"), event_id="EvBroken")
     await settle(fake, "chat.postMessage", 1)  # the apology
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
