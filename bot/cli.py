@@ -144,19 +144,23 @@ def kb() -> None:
               help="pack: knowledge packs; models.dev: a models.dev models.json catalogue.")
 @click.option("--allow-shrink", is_flag=True, help="Apply a file even when it would remove more than "
               "MODELWIRE_SYNC_MAX_SHRINK percent (default 20) of its pack's records.")
+@click.option("-v", "--verbose", is_flag=True, help="List every record merged, renamed or left out, and why, "
+              "one per line.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
-def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, files: tuple[Path, ...]) -> None:
+def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, verbose: bool, files: tuple[Path, ...]) -> None:
     """Import knowledge packs (YAML or JSON) or models.dev catalogues, each whole or not at all."""
-    from knowledge.packformat import PackError
+    from knowledge.curation import known_names, pack_notes
+    from knowledge.packformat import PackError, parse_pack
     from knowledge.sync import ShrinkError, import_pack_file
 
     base = open_kb(ctx)
     failed = 0
     for path in files:
         if fmt == "models.dev":
-            failed += not _import_catalogue(base.engine, path, allow_shrink)
+            failed += not _import_catalogue(base.engine, path, allow_shrink, verbose)
             continue
+        before = known_names(base.engine) if verbose else None
         try:
             result = import_pack_file(base.engine, path, allow_shrink=allow_shrink)
         except PackError as exc:
@@ -169,19 +173,33 @@ def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, files: tuple[Pat
             continue
         summary = ", ".join(f"{k}: {n}" for k, n in result.counts.items())
         click.echo(f"{path}: imported pack '{result.pack}' ({summary}).")
+        if verbose:
+            _echo_notes(pack_notes(base.engine, parse_pack(path), before))
     if failed:
         sys.exit(1)
 
 
-def _import_catalogue(engine, path: Path, allow_shrink: bool = False) -> bool:
-    """Import one models.dev file; report it in one line (or the problem, on stderr)."""
+def _echo_notes(notes: list) -> None:
+    """The -v listing: one indented line per note, or one line saying there is none."""
+    for note in notes:
+        click.echo(f"  {note}")
+    if not notes:
+        click.echo("  nothing was merged, renamed or left out")
+
+
+def _import_catalogue(engine, path: Path, allow_shrink: bool = False, verbose: bool = False) -> bool:
+    """Import one models.dev file; report it in one line (or the problem, on stderr), and with
+    ``verbose`` every record merged, renamed or left out."""
+    from knowledge.curation import catalogue_import_notes, known_names
     from knowledge.importers.modelsdev import ModelsDevError
     from knowledge.packformat import PackError
     from knowledge.sync import ShrinkError, apply_catalogue
 
+    source_url = path.resolve().as_uri()
     try:
-        result = apply_catalogue(engine, path.read_bytes(), source_url=path.resolve().as_uri(),
-                                 allow_shrink=allow_shrink)
+        raw = path.read_bytes()
+        before = known_names(engine) if verbose else None
+        result = apply_catalogue(engine, raw, source_url=source_url, allow_shrink=allow_shrink)
     except ShrinkError as exc:
         click.echo(f"{path}: {exc}", err=True)
         return False
@@ -192,6 +210,8 @@ def _import_catalogue(engine, path: Path, allow_shrink: bool = False) -> bool:
         click.echo(f"{path}: nothing imported: {_one_line(exc)}", err=True)
         return False
     click.echo(f"{path}: {_sync_summary(result)}")
+    if verbose:
+        _echo_notes(catalogue_import_notes(engine, raw, source_url, before, getattr(result, "notes", None)))
     return True
 
 
@@ -213,8 +233,9 @@ def _sync_summary(result) -> str:
               "(default: the public models.dev URL; env MODELWIRE_SYNC_URL).")
 @click.option("--allow-shrink", is_flag=True, help="Apply the catalogue even when it would remove more than "
               "MODELWIRE_SYNC_MAX_SHRINK percent (default 20) of the records it brought before.")
+@click.option("-v", "--verbose", is_flag=True, help="List every record renamed or left out, and why, one per line.")
 @click.pass_context
-def kb_sync(ctx: click.Context, feed: str, url: str | None, allow_shrink: bool) -> None:
+def kb_sync(ctx: click.Context, feed: str, url: str | None, allow_shrink: bool, verbose: bool) -> None:
     """Fetch a public catalogue and bring the knowledge base up to date (nothing is written on bad data)."""
     from knowledge.importers.fetch import DEFAULT_URL, FetchError
     from knowledge.importers.modelsdev import ModelsDevError
@@ -232,6 +253,19 @@ def kb_sync(ctx: click.Context, feed: str, url: str | None, allow_shrink: bool) 
         click.echo(f"{feed}: not modified since the last sync; nothing to do.")
     else:
         click.echo(f"{feed}: {_sync_summary(result)}")
+        if verbose:
+            _echo_sync_notes(result)
+
+
+def _echo_sync_notes(result) -> None:
+    """The -v listing of a sync: the converter's notices, when the sync returned them."""
+    from knowledge.curation import catalogue_notes
+
+    notices = getattr(result, "notes", None)
+    if notices is None:
+        click.echo("  (this sync did not return the details of what it renamed or left out)")
+    else:
+        _echo_notes(catalogue_notes(notices))
 
 
 @kb.command("validate")
