@@ -290,6 +290,20 @@ def kb_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+@kb.command("schema")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the schema to FILE.")
+def kb_schema(output: Path | None) -> None:
+    """Print the JSON Schema of a knowledge pack (the shape only; kb validate also checks references)."""
+    from knowledge.curation import schema_text
+
+    text = schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
 @kb.command("export")
 @click.option("--pack", "pack_id", metavar="ID", help="Export one pack (default: the whole knowledge base).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (.json for JSON).")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,50 @@ async def test_sync_v_lists_what_the_catalogue_renamed_or_left_out(db_url):
         assert lines[1] == RENAME and len(lines) == 1 + 8
     else:  # the sync does not return its converter's notices yet: the listing says so instead of guessing
         assert lines[1:] == ["  (this sync did not return the details of what it renamed or left out)"]
+
+
+def schema_of(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """``modelwire kb schema ARGS``: it needs no database, so none is given."""
+    return modelwire(f"sqlite:///{tmp_path / 'unused.db'}", "kb", "schema", *args)
+
+
+def test_kb_schema_prints_a_stable_json_schema_that_every_bundled_pack_satisfies(tmp_path):
+    from jsonschema import Draft202012Validator
+
+    from knowledge.db import BUNDLED_DIR
+    from knowledge.packformat import read_document
+
+    first, second = schema_of(tmp_path), schema_of(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    schema = json.loads(first.stdout)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["required"] == ["pack"] and schema["additionalProperties"] is False
+    bundled = sorted(BUNDLED_DIR.glob("*.yaml")) + sorted(BUNDLED_DIR.glob("*.json"))
+    assert bundled
+    validator = Draft202012Validator(schema)
+    for path in bundled:
+        assert list(validator.iter_errors(read_document(path))) == [], path
+    assert not (tmp_path / "unused.db").exists()
+
+
+def test_the_schema_refuses_what_the_pack_format_refuses(tmp_path):
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(json.loads(schema_of(tmp_path).stdout))
+    catalogue = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    assert not validator.is_valid(catalogue)
+    assert not validator.is_valid({"pack": "Bad Id"})
+    assert not validator.is_valid({"pack": "p", "models": [{"name": "M", "org": "O", "colour": "red"}]})
+    assert not validator.is_valid({"pack": "p", "models": [{"name": "M", "org": "O", "context_window": 0}]})
+    assert not validator.is_valid({"pack": "p", "models": [{"name": "M", "org": "O", "status": "launched"}]})
+    assert validator.is_valid({"pack": "p", "models": [{"name": "M", "org": "O", "context_window": 128000}]})
+
+
+def test_kb_schema_output_writes_the_same_text_to_a_file(tmp_path):
+    target = tmp_path / "pack.schema.json"
+    written = schema_of(tmp_path, "--output", str(target))
+    assert written.returncode == 0, written.stderr
+    assert (written.stdout, written.stderr.strip()) == ("", f"wrote {target}")
+    assert target.read_text(encoding="utf-8") == schema_of(tmp_path).stdout
