@@ -165,7 +165,7 @@ def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, verbose: bool, f
             result = import_pack_file(base.engine, path, allow_shrink=allow_shrink)
         except PackError as exc:
             failed += 1
-            click.echo(exc.paragraph(), err=True)
+            click.echo(_pack_problem(path, exc, "use --format models.dev"), err=True)
             continue
         except ShrinkError as exc:
             failed += 1
@@ -177,6 +177,21 @@ def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, verbose: bool, f
             _echo_notes(pack_notes(base.engine, parse_pack(path), before))
     if failed:
         sys.exit(1)
+
+
+def _pack_problem(path: Path, exc, hint: str) -> str:
+    """A pack's problems in one paragraph; one line with ``hint`` when the file is a models.dev catalogue,
+    told by its shape, whatever its name."""
+    from knowledge.curation import looks_like_catalogue
+    from knowledge.packformat import PackError, read_document
+
+    try:
+        document = read_document(path)
+    except PackError:
+        return exc.paragraph()
+    if looks_like_catalogue(document):
+        return f"{path}: this looks like a models.dev catalogue: {hint}"
+    return exc.paragraph()
 
 
 def _echo_notes(notes: list) -> None:
@@ -283,7 +298,7 @@ def kb_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
             pack = validate_file(base.engine, path)
         except PackError as exc:
             failed += 1
-            click.echo(exc.paragraph(), err=True)
+            click.echo(_pack_problem(path, exc, "import it with kb import --format models.dev"), err=True)
             continue
         click.echo(f"{path}: pack '{pack.pack}' is valid.")
     if failed:

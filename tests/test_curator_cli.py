@@ -127,3 +127,33 @@ def test_kb_schema_output_writes_the_same_text_to_a_file(tmp_path):
     assert written.returncode == 0, written.stderr
     assert (written.stdout, written.stderr.strip()) == ("", f"wrote {target}")
     assert target.read_text(encoding="utf-8") == schema_of(tmp_path).stdout
+
+
+PROVIDERS = {"openai": {"id": "openai", "name": "OpenAI", "models": {"fx-1": {"id": "fx-1", "name": "FX 1"}}},
+             "anthropic": {"id": "anthropic", "name": "Anthropic", "models": {}}}
+
+
+def test_a_catalogue_imported_as_a_pack_gets_one_line_telling_its_format(db_url, tmp_path):
+    keyed = tmp_path / "feed.json"
+    keyed.write_bytes(CATALOGUE.read_bytes())
+    providers = tmp_path / "providers.yaml"
+    providers.write_text(json.dumps(PROVIDERS), encoding="utf-8")
+    for path in (keyed, providers):
+        result = modelwire(db_url, "kb", "import", str(path))
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr.splitlines() == [f"{path}: this looks like a models.dev catalogue: use --format models.dev"]
+    checked = modelwire(db_url, "kb", "validate", str(keyed))
+    assert checked.returncode == 1
+    assert checked.stderr.splitlines() == [
+        f"{keyed}: this looks like a models.dev catalogue: import it with kb import --format models.dev"]
+    stats = modelwire(db_url, "kb", "stats").stdout
+    assert "pack models-dev" not in stats
+
+
+def test_a_broken_pack_named_like_a_catalogue_still_gets_its_problems(db_url, tmp_path):
+    path = tmp_path / "models.dev.json"
+    path.write_text(json.dumps({"pack": "named-like-a-feed", "openai/fx-1": {"name": "FX 1"}}), encoding="utf-8")
+    result = modelwire(db_url, "kb", "import", str(path))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{path}: 1 problem, so nothing from this file was written.")
+    assert "field 'openai/fx-1': unknown field" in result.stderr and "catalogue" not in result.stderr
