@@ -68,10 +68,7 @@ async def run(kb, digests: DigestSettings, service: ServiceSettings, sync: SyncS
         publishers = await _publishers(stack)
         scheduler = DigestScheduler(kb, publishers, tick_seconds=digests.tick_seconds,
                                     max_attempts=digests.max_attempts)
-        stack.callback(scheduler.stop)
-        for publisher in publishers.values():
-            if hasattr(publisher, "close"):
-                stack.push_async_callback(publisher.close)
+        stack.push_async_callback(scheduler.close)  # a tick under way gives back its claims, then publishers close
         if once:
             stats = await scheduler.tick()
             log.info("one tick: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from bot.digests import build_digest, items, update_items
-from bot.outbox import Claim, Outcome, Split, claim, record
+from bot.outbox import Claim, Outcome, Split, claim, record, release_claims
 from bot.question import Answer
 from knowledge.store import KnowledgeBase
 
@@ -29,6 +29,9 @@ BACKOFF_MAX = 3600.0
 RETRY_AFTER_MIN = 1.0
 """The shortest wait a Retry-After can ask for: a drain claims again what is due at once, so a 0 would
 spend every attempt in one drain."""
+GIVE_BACK_SECONDS = 5.0
+"""How long a stopped drain may spend giving back its claims (a stop has 9 s in all); past it, the
+claims wait for their lease to run out."""
 
 
 class DeliveryError(Exception):
@@ -151,32 +154,73 @@ class Courier:
         self._slots = asyncio.Semaphore(concurrency)
         self._rendered: dict[tuple, Answer] = {}
         self._parts: dict[tuple, object] = {}
+        self._batch: list[Claim] = []
+        self._outcomes: dict[int, Outcome] = {}
+        self._posting: set[int] = set()
+        self.given_back: int | None = None
+        """How many claims the last drain gave back when it was cancelled (None: it was not, or it could not)."""
 
     async def _db(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     async def drain(self) -> DrainStats:
-        """Send every delivery that is due now; stop when none is left to claim."""
+        """Send every delivery that is due now; stop when none is left to claim.
+
+        Cancelled (the scheduler or the process stops), it first gives back what it has not sent (see
+        ``_give_back``), then raises the cancellation.
+        """
         stats = DrainStats()
         platforms = sorted(self.publishers)
         self._rendered: dict[tuple, Answer] = {}
         self._parts = {}
-        while True:
-            claims = await self._db(claim, self.kb.engine, self.worker, self.clock(), self.batch, platforms)
-            if not claims:
-                return stats
-            outcomes = await asyncio.gather(*(self._send(c) for c in claims))
-            await self._db(record, self.kb.engine, outcomes, self.worker, self.clock())
-            for outcome in outcomes:
-                _count(stats, outcome)
+        self.given_back = None
+        try:
+            while True:
+                self._batch, self._outcomes, self._posting = [], {}, set()
+                self._batch = await self._db(claim, self.kb.engine, self.worker, self.clock(), self.batch, platforms)
+                if not self._batch:
+                    return stats
+                outcomes = await asyncio.gather(*(self._send(c) for c in self._batch))
+                await self._db(record, self.kb.engine, outcomes, self.worker, self.clock())
+                for outcome in outcomes:
+                    _count(stats, outcome)
+        except asyncio.CancelledError:
+            self.given_back = await self._give_back()
+            raise
+
+    async def _give_back(self) -> int | None:
+        """Record the sends that finished and give this worker's other claims back (``release_claims``), so
+        another tick sends them at once rather than after their lease; how many went back, None on failure.
+
+        It runs on the database thread, after whatever database work the cancellation interrupted (that
+        work cannot be stopped in its thread), so a batch claimed or recorded meanwhile is seen too.
+        """
+        unstarted = {c.delivery_id for c in self._batch if c.resumed_from is None
+                     and c.delivery_id not in self._outcomes and c.delivery_id not in self._posting}
+        since = {c.delivery_id: c.resumed_from for c in self._batch if c.resumed_from is not None}
+        args = (release_claims, self.kb.engine, list(self._outcomes.values()), self.worker, self.clock(), unstarted,
+                since)
+        loop = asyncio.get_running_loop()
+        try:
+            work = loop.run_in_executor(self.executor, *args)
+        except RuntimeError:  # the database thread is gone already: a thread of its own
+            work = loop.run_in_executor(None, *args)
+        try:
+            return await _outlast(work, GIVE_BACK_SECONDS)
+        except Exception as exc:  # the database is down: the leases run out as after a crash
+            log.warning("could not give back unsent digest claims (taken again when their lease runs out): %r",
+                        exc)
+            return None
 
     async def _send(self, c: Claim) -> Outcome:
         try:
-            return await self._attempt(c)
+            outcome = await self._attempt(c)
         except Exception as exc:  # pragma: no cover - last resort: an outcome for every claim, never a raise
             log.exception("digest %s failed unexpectedly while handling a failure", c.key)
             at = self.clock() + dt.timedelta(seconds=BACKOFF_MAX)
-            return Outcome(c, "retry", error=f"{type(exc).__name__}: {exc}"[:500], retry_at=at)
+            outcome = Outcome(c, "retry", error=f"{type(exc).__name__}: {exc}"[:500], retry_at=at)
+        self._outcomes[c.delivery_id] = outcome
+        return outcome
 
     async def _attempt(self, c: Claim) -> Outcome:
         target = Target(c.platform, c.workspace, c.channel)
@@ -192,6 +236,7 @@ class Courier:
                     return Outcome(c, "sent", message_id=found, error="recovered", part=part)
             await self.pacer.wait(target)
             async with self._slots:
+                self._posting.add(c.delivery_id)  # from here on, a stop cannot tell whether it went out
                 return Outcome(c, "sent", message_id=await publisher.publish(target, answer, c.key), part=part)
         except DeliveryError as exc:
             return self._failure(c, target, exc)
@@ -275,6 +320,19 @@ class Courier:
             at = self.clock() + dt.timedelta(seconds=BACKOFF_MAX)
         log.info("digest %s will be retried at %s: %s", c.key, at.isoformat(timespec="seconds"), detail)
         return Outcome(c, "retry", error=detail, retry_at=at)
+
+
+async def _outlast(work: asyncio.Future, seconds: float):
+    """``work``'s result, waiting for it at most ``seconds`` however often this task is cancelled meanwhile
+    (the work is a stop's cleanup: a second stop must not cut it short); None when it takes longer."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not work.done() and loop.time() < deadline:
+        try:
+            await asyncio.wait({work}, timeout=deadline - loop.time())
+        except asyncio.CancelledError:
+            continue
+    return work.result() if work.done() else None
 
 
 def _count(stats: DrainStats, outcome: Outcome) -> None:

@@ -6,7 +6,10 @@ Exactly once, across crashes and several scheduler processes on one PostgreSQL:
   period; ``UNIQUE (subscription_id, period)`` refuses a second digest for one period outright;
 - sending claims pending rows with ``FOR UPDATE SKIP LOCKED`` (status ``sending``, a lease);
   a claim whose lease ran out (its process died) is claimed again and the publisher is asked
-  first whether the message already went out.
+  first whether the message already went out;
+- a scheduler stopped mid-send gives its claims back at once (``release_claims``): what it posted is
+  recorded as sent, the rest is pending again; a row whose message may have gone out keeps its
+  ``claimed_at`` (with ``claimed_by`` cleared), and whoever claims it next asks the publisher first.
 SQLite has no row locks: there, one scheduler process at a time.
 """
 
@@ -166,7 +169,7 @@ def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: 
         rows = [(d, subs[d.subscription_id]) for d in deliveries]
         claims = []
         for delivery, sub in rows:
-            resumed = aware(delivery.claimed_at) if delivery.status == "sending" else None
+            resumed = aware(delivery.claimed_at) if delivery.status == "sending" or maybe_posted(delivery) else None
             delivery.status, delivery.claimed_by, delivery.claimed_at = "sending", worker, naive(now)
             delivery.attempts += 1
             claims.append(Claim(delivery.id, sub.id, sub.platform, sub.workspace, sub.channel, delivery.period,
@@ -174,6 +177,12 @@ def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: 
                                 heading(sub, delivery.period), resumed))
         session.commit()
     return claims
+
+
+def maybe_posted(delivery: Delivery) -> bool:
+    """Whether a pending delivery was given back by a stopped scheduler while its message may have been
+    going out (see ``release_claims``): the next claim then asks the publisher first."""
+    return delivery.status == "pending" and delivery.claimed_by is None and delivery.claimed_at is not None
 
 
 def heading(sub: Subscription, period: str) -> str:
@@ -232,6 +241,41 @@ def record(engine: Engine, outcomes: list[Outcome], worker: str, now: dt.datetim
     Only rows still claimed by ``worker`` are changed, so a claim taken over after its lease ran out
     is never overwritten by the process that lost it.
     """
+    with engine.begin() as conn:
+        _record(conn, outcomes, worker, now)
+
+
+def release_claims(engine: Engine, outcomes: list[Outcome], worker: str, now: dt.datetime,
+                   unstarted: set[int], since: dict[int, dt.datetime]) -> int:
+    """Give back what a stopped ``worker`` still holds, in one transaction; how many claims went back.
+
+    ``outcomes`` (the sends that finished) are recorded as ``record`` does. Every other delivery this
+    worker has claimed becomes pending again, due as it was, its claim cleared and its attempt not
+    counted. Those in ``unstarted`` (never handed to a publisher) lose their claim time; any other may
+    have been posted, so it keeps a claim time (``since`` for a resumed claim: when the first claim
+    began) and the next claim asks the publisher whether it went out (see ``maybe_posted``).
+    """
+    with engine.begin() as conn:
+        _record(conn, outcomes, worker, now)
+        held = conn.execute(select(Delivery.id, Delivery.claimed_at).where(
+            Delivery.claimed_by == worker, Delivery.status == "sending").with_for_update()).all()
+        back = [{"b_id": row.id, "b_at": _kept_claim_time(row, unstarted, since)} for row in held]
+        if back:
+            conn.execute(update(Delivery).where(Delivery.id == bindparam("b_id")).values(
+                status="pending", claimed_by=None, claimed_at=bindparam("b_at"), attempts=Delivery.attempts - 1),
+                back)
+    return len(back)
+
+
+def _kept_claim_time(row, unstarted: set[int], since: dict[int, dt.datetime]) -> dt.datetime | None:
+    """A given-back delivery's claim time: none when no publisher had it, else the earliest moment its
+    message may have been posted from."""
+    if row.id in unstarted:
+        return None
+    return naive(since[row.id]) if row.id in since else row.claimed_at
+
+
+def _record(conn, outcomes: list[Outcome], worker: str, now: dt.datetime) -> None:
     mine = update(Delivery).where(Delivery.id == bindparam("b_id"), Delivery.claimed_by == worker,
                                   Delivery.status == "sending")
     sent = [{"b_id": o.claim.delivery_id, "b_message": o.message_id} for o in outcomes
@@ -241,32 +285,31 @@ def record(engine: Engine, outcomes: list[Outcome], worker: str, now: dt.datetim
              for o in outcomes if o.status == "retry"]
     failed = [{"b_id": o.claim.delivery_id, "b_error": (o.error or o.status)[:500]}
               for o in outcomes if o.status in ("failed", "gone")]
-    with engine.begin() as conn:
-        if sent:
-            conn.execute(mine.values(status="sent", message_id=bindparam("b_message"), sent_at=naive(now),
-                                     error=None), sent)
-        for o in parts:  # this message held part of the digest: the rest becomes the next delivery
-            done = conn.execute(mine.values(status="sent", message_id=o.message_id, sent_at=naive(now), error=None,
-                                            release_ids=list(o.part.release_ids),
-                                            update_ids=list(o.part.update_ids)),
-                                {"b_id": o.claim.delivery_id})
-            if done.rowcount:
-                conn.execute(insert(Delivery).values(
-                    subscription_id=o.claim.subscription_id, platform=o.claim.platform,
-                    period=continuation_period(o.claim.period), release_ids=list(o.part.rest_release_ids),
-                    update_ids=list(o.part.rest_update_ids), status="pending", attempts=0,
-                    next_attempt_at=naive(now), created_at=naive(now)))
-                log.info("digest %s was too big for one message: %d releases and %d updates follow in the next",
-                         o.claim.key, len(o.part.rest_release_ids), len(o.part.rest_update_ids))
-        if retry:
-            conn.execute(mine.values(status="pending", next_attempt_at=bindparam("b_at"),
-                                     error=bindparam("b_error")), retry)
-        if failed:
-            conn.execute(mine.values(status="failed", error=bindparam("b_error")), failed)
-        for o in outcomes:
-            if o.status == "gone":
-                conn.execute(update(Subscription).where(Subscription.id == o.claim.subscription_id)
-                             .values(active=False, disabled_reason=(o.error or "channel gone")[:300]))
+    if sent:
+        conn.execute(mine.values(status="sent", message_id=bindparam("b_message"), sent_at=naive(now),
+                                 error=None), sent)
+    for o in parts:  # this message held part of the digest: the rest becomes the next delivery
+        done = conn.execute(mine.values(status="sent", message_id=o.message_id, sent_at=naive(now), error=None,
+                                        release_ids=list(o.part.release_ids),
+                                        update_ids=list(o.part.update_ids)),
+                            {"b_id": o.claim.delivery_id})
+        if done.rowcount:
+            conn.execute(insert(Delivery).values(
+                subscription_id=o.claim.subscription_id, platform=o.claim.platform,
+                period=continuation_period(o.claim.period), release_ids=list(o.part.rest_release_ids),
+                update_ids=list(o.part.rest_update_ids), status="pending", attempts=0,
+                next_attempt_at=naive(now), created_at=naive(now)))
+            log.info("digest %s was too big for one message: %d releases and %d updates follow in the next",
+                     o.claim.key, len(o.part.rest_release_ids), len(o.part.rest_update_ids))
+    if retry:
+        conn.execute(mine.values(status="pending", next_attempt_at=bindparam("b_at"),
+                                 error=bindparam("b_error")), retry)
+    if failed:
+        conn.execute(mine.values(status="failed", error=bindparam("b_error")), failed)
+    for o in outcomes:
+        if o.status == "gone":
+            conn.execute(update(Subscription).where(Subscription.id == o.claim.subscription_id)
+                         .values(active=False, disabled_reason=(o.error or "channel gone")[:300]))
 
 
 def status_counts(engine: Engine) -> dict[str, int]:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.delivery import Courier, DrainStats, Publisher
+from bot.delivery import GIVE_BACK_SECONDS, Courier, DrainStats, Publisher
 from bot.outbox import plan
 from bot.subscriptions import utcnow
 from knowledge.store import KnowledgeBase
@@ -47,6 +47,7 @@ class DigestScheduler:
                                max_attempts=max_attempts, per_channel_interval=per_channel_interval,
                                concurrency=concurrency)
         self._apscheduler: AsyncIOScheduler | None = None
+        self._ticking: asyncio.Task | None = None
         self.last_tick: dt.datetime | None = None
         """When the last successful tick began (a tick that raised leaves it as it was)."""
         self.started_at: dt.datetime | None = clock()
@@ -80,12 +81,19 @@ class DigestScheduler:
         return stats
 
     async def _safe_tick(self) -> None:
+        self._ticking = asyncio.current_task()
         try:
             await self.tick()
             self.last_error = None
+        except asyncio.CancelledError:  # stopped: the job ends here, quietly (APScheduler would log a traceback)
+            given_back = self.courier.given_back
+            log.info("digest tick stopped%s", f"; {given_back} unsent digest claims released for the next tick"
+                     if given_back else "")
         except Exception as exc:  # a database outage must not stop later ticks
             self.last_error = f"{type(exc).__name__}: {exc}"[:300]
             log.exception("digest tick failed; the next tick tries again")
+        finally:
+            self._ticking = None
 
     def start(self) -> None:
         """Start ticking on the running event loop (the first tick at once)."""
@@ -97,14 +105,27 @@ class DigestScheduler:
         log.info("digest scheduler started (every %s s)", self.tick_seconds)
 
     async def close(self) -> None:
-        """Stop, and close the publishers that hold connections."""
+        """Stop, wait for a tick under way to give back its claims, and close the publishers that hold
+        connections."""
+        ticking = self._ticking
         self.stop()
+        if ticking is not None:
+            await asyncio.wait({ticking}, timeout=GIVE_BACK_SECONDS + 1)
         for publisher in self.courier.publishers.values():
             if hasattr(publisher, "close"):
                 await publisher.close()
 
     def stop(self) -> None:
-        """Stop ticking and release the database thread."""
+        """Stop ticking and release the database thread. A tick under way is cancelled: it records what it
+        posted and gives back the claims it did not send (see ``Courier.drain``), then the thread goes."""
         if self._apscheduler is not None and self._apscheduler.running:
             self._apscheduler.shutdown(wait=False)
+        ticking = self._ticking
+        if ticking is not None and not ticking.done():
+            ticking.cancel()
+            ticking.add_done_callback(lambda _task: self._release_thread())
+        else:
+            self._release_thread()
+
+    def _release_thread(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
