@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from knowledge.importers.fetch import DEFAULT_URL, fetch
-from knowledge.importers.modelsdev import convert
+from knowledge.importers.modelsdev import Notice, convert
 from knowledge.packformat import PackIn, pack_from, parse_pack
 from knowledge.packs import ImportResult, import_file, import_pack
 from knowledge.schema import (
@@ -78,6 +78,8 @@ class SyncResult:
     updates: dict[str, int] = field(default_factory=dict)
     left_out: dict[str, int] = field(default_factory=dict)
     """What the converter left out or changed, by kind (e.g. score-without-value: 2)."""
+    notices: list[Notice] = field(default_factory=list)
+    """Each of those, naming the catalogue entry (e.g. an entry-skipped one with its field and problem)."""
 
 
 def _key(name: str) -> str:
@@ -150,7 +152,8 @@ def apply_catalogue(engine: Engine, raw: bytes, *, source_url: str, today: dt.da
     for row in updates:
         counts[row["kind"]] = counts.get(row["kind"], 0) + 1
     log.info("models.dev: %d models, %d new releases, updates %s", len(pack.models), len(releases), counts or "none")
-    return SyncResult("synced", source_url, len(pack.models), releases, counts, dict(conversion.counts()))
+    return SyncResult("synced", source_url, len(pack.models), releases, counts, dict(conversion.counts()),
+                      conversion.notices)
 
 
 def _claims(session: Session, pack_id: str) -> set[tuple[str, int]]:

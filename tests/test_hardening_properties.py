@@ -169,3 +169,83 @@ def test_packs_import_or_are_refused_on_the_database(engine, doc):
             import_pack(session, pack, "0" * 64, "fuzz.yaml")
     except PackError as exc:
         one_line(exc)
+
+
+# -- one bad entry never blocks the others -------------------------------------------------------------
+
+anything = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
+                        | st.text(max_size=8), lambda inner: st.lists(inner, max_size=3)
+                        | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+_IS = {"text": lambda v: isinstance(v, str), "flag": lambda v: isinstance(v, bool),
+       "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+       "object": lambda v: isinstance(v, dict), "list": lambda v: isinstance(v, list),
+       "price": lambda v: isinstance(v, (int, float, dict)) and not isinstance(v, bool),
+       "link": lambda v: isinstance(v, (str, list, dict)), "link item": lambda v: isinstance(v, (str, dict))}
+WRONG_PLACES = {  # where a value goes in an entry, and the type the catalogue has there
+    (): "object", ("name",): "text", ("family",): "text", ("release_date",): "text", ("knowledge",): "text",
+    ("open_weights",): "flag", ("tool_call",): "flag", ("reasoning",): "flag", ("limit",): "object",
+    ("limit", "context"): "number", ("limit", "output"): "number", ("cost",): "object", ("cost", "input"): "price",
+    ("modalities",): "object", ("modalities", "input"): "list", ("modalities", "input", 0): "text",
+    ("benchmarks",): "list", ("benchmarks", 0): "object", ("benchmarks", 0, "name"): "text",
+    ("benchmarks", 0, "score"): "number", ("links",): "link", ("links", 0): "link item",
+}
+
+
+def good_entry(index: int) -> dict:
+    return {"name": f"Model {index}", "family": "fam", "release_date": "2026-01-05", "knowledge": "2025-06",
+            "open_weights": False, "tool_call": True, "reasoning": False,
+            "limit": {"context": 128000 + index, "output": 8000}, "cost": {"input": 1.0, "output": 2.0},
+            "modalities": {"input": ["text"], "output": ["text"]},
+            "benchmarks": [{"name": "GPQA Diamond", "score": 50.0 + index}], "links": ["https://example.org/m"]}
+
+
+@st.composite
+def one_wrong_entry(draw):
+    """A valid catalogue of 2 to 5 models, one of which has a value of the wrong type somewhere."""
+    keys = [f"lab{i % 2}/model-{i}" for i in range(draw(st.integers(2, 5)))]
+    data = {key: good_entry(i) for i, key in enumerate(keys)}
+    victim = draw(st.sampled_from(keys))
+    place = draw(st.sampled_from(sorted(WRONG_PLACES, key=repr)))
+    wrong = draw(anything.filter(lambda v: v is not None and not _IS[WRONG_PLACES[place]](v)))
+    if not place:
+        data[victim] = wrong
+    else:
+        *parents, last = place
+        holder = data[victim]
+        for step in parents:
+            holder = holder[step]
+        holder[last] = wrong
+    return data, victim
+
+
+def _converts_all_but(data: dict, victim: str):
+    conversion = convert(json.dumps(data).encode(), source_url=URL, fetched=TODAY)
+    names = sorted(m["name"] for m in conversion.pack["models"])
+    assert names == sorted(f"Model {i}" for i, key in enumerate(data) if key != victim), names
+    [skipped] = [n for n in conversion.notices if n.kind == "entry-skipped"]
+    assert skipped.key == victim and victim in skipped.message and "\n" not in skipped.message
+    return conversion
+
+
+@FAST
+@given(one_wrong_entry())
+def test_a_wrong_typed_value_in_one_entry_never_blocks_the_others(case):
+    data, victim = case
+    _converts_all_but(data, victim)
+
+
+@DB
+@given(one_wrong_entry())
+def test_a_wrong_typed_value_in_one_entry_never_blocks_the_others_on_the_database(engine, case):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from knowledge.schema import Model, PackMember
+
+    data, victim = case
+    result = apply_catalogue(engine, json.dumps(data).encode(), source_url=URL, today=TODAY, allow_shrink=True)
+    assert result.left_out.get("entry-skipped") == 1
+    claimed = select(PackMember.entity_id).where(PackMember.pack_id == "models-dev", PackMember.kind == "model")
+    with Session(engine) as session:  # the engine is shared by all examples: models of earlier ones stay
+        names = sorted(session.execute(select(Model.name).where(Model.id.in_(claimed))).scalars())
+    assert names == sorted(f"Model {i}" for i, key in enumerate(data) if key != victim)

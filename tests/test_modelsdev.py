@@ -14,6 +14,7 @@ import copy
 import datetime as dt
 import json
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -294,6 +295,20 @@ BROKEN = {
     "not utf-8": (lambda: b"\xff\xfe{}", "models.dev data is not UTF-8 text"),
     "empty": (lambda: b"  \n", "models.dev data is empty"),
     "a list": (lambda: b"[{}]", "models.dev data must be a JSON object keyed by 'lab/model-id', found a list"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_data_that_is_no_catalogue_is_one_line(case):
+    make, expected = BROKEN[case]
+    with pytest.raises(ModelsDevError) as caught:
+        parse(make(), source_url=URL, fetched=FETCHED)
+    message = str(caught.value)
+    assert message.startswith(expected), message
+    assert "\n" not in message
+
+
+SKIPPED = {
     "entry not an object": (
         lambda: _changed(lambda d: d.__setitem__("openai/fx-broken", ["x"])),
         "models.dev entry 'openai/fx-broken': must be an object, found a list"),
@@ -326,16 +341,20 @@ BROKEN = {
         lambda: _changed(lambda d: d["cohere/fx-command-b"].__setitem__("name", "X" * 201)),
         "models.dev entry 'cohere/fx-command-b': its models record does not fit a knowledge pack, field 'name'"),
 }
+"""Entries that once stopped the whole conversion: now each is left out alone, with a notice."""
 
 
-@pytest.mark.parametrize("case", sorted(BROKEN))
-def test_bad_data_is_one_line_naming_the_entry(case):
-    make, expected = BROKEN[case]
-    with pytest.raises(ModelsDevError) as caught:
-        parse(make(), source_url=URL, fetched=FETCHED)
-    message = str(caught.value)
-    assert message.startswith(expected), message
-    assert "\n" not in message
+@pytest.mark.parametrize("case", sorted(SKIPPED))
+def test_a_bad_entry_is_left_out_with_one_line_naming_it(pack, case):
+    make, expected = SKIPPED[case]
+    key = re.match(r"models\.dev entry ['\"]([^'\"]+)", expected).group(1)
+    conversion = convert(make(), source_url=URL, fetched=FETCHED)
+    [skipped] = [n for n in conversion.notices if n.kind == "entry-skipped"]
+    assert skipped.key == key and skipped.message.startswith("left out: " + expected), skipped.message
+    assert "\n" not in str(skipped)
+    kept = {alias for m in conversion.pack["models"] for alias in m["aliases"]}
+    assert {alias for m in pack["models"] if key not in m["aliases"] for alias in m["aliases"]} <= kept
+    assert not any(key in m["aliases"] for m in conversion.pack["models"])
 
 
 # -- fetching ----------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ async def test_changes_become_update_records_and_a_new_model_a_release(kb, serve
     assert (again.releases, again.updates) == ([], {})
 
 
-@pytest.mark.parametrize("breakage", ["truncated", "not json", "wrong type"])
+@pytest.mark.parametrize("breakage", ["truncated", "not json", "no catalogue"])
 async def test_bad_or_truncated_data_writes_nothing(kb, server, breakage):
     await to_thread(sync_models_dev, kb.engine, server.url, today=TODAY)
     before = (kb.version(), count(kb.engine, Score), count(kb.engine, Model), read_state(kb.engine))
@@ -130,14 +130,29 @@ async def test_bad_or_truncated_data_writes_nothing(kb, server, breakage):
         server.publish(encoded(data)[:-40], etag='"v2"', last_modified=LATER)
         error = ModelsDevError
     else:
-        data["openai/fx-alpha-6"]["limit"]["context"] = "two million"
-        server.publish(encoded(data), etag='"v2"', last_modified=LATER)
+        server.publish(json.dumps(list(data.values())).encode(), etag='"v2"', last_modified=LATER)
         error = ModelsDevError
     with pytest.raises(error):
         await to_thread(sync_models_dev, kb.engine, server.url, today=TODAY, retries=1)
     after = (kb.version(), count(kb.engine, Score), count(kb.engine, Model), read_state(kb.engine))
     assert after == before
     assert count(kb.engine, ModelUpdate) == 0
+
+
+async def test_a_wrong_typed_entry_is_left_out_and_the_rest_synced(kb, server):
+    """Once a wrong type anywhere stopped the whole sync; now only that entry is left out, with a notice."""
+    await to_thread(sync_models_dev, kb.engine, server.url, today=TODAY)
+    models = count(kb.engine, Model)
+    data = changed(catalogue())
+    data["openai/fx-alpha-6"]["limit"]["context"] = "two million"
+    server.publish(encoded(data), etag='"v2"', last_modified=LATER)
+    result = await to_thread(sync_models_dev, kb.engine, server.url, today=TODAY + dt.timedelta(days=1))
+    assert result.status == "synced" and result.left_out["entry-skipped"] == 1
+    [notice] = [n for n in result.notices if n.kind == "entry-skipped"]
+    assert notice.key == "openai/fx-alpha-6" and "field 'limit.context': expected a number" in notice.message
+    assert count(kb.engine, Model) == models and result.releases == []
+    assert result.updates == {"context": 1, "deprecated": 1, "price": 1, "score": 1}
+    assert read_state(kb.engine)["etag"] == '"v2"'
 
 
 async def test_a_sync_drives_a_digest_to_slack(kb, server, fake):

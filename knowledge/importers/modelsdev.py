@@ -6,8 +6,9 @@ what the pack format has no field for (links, weights, extra prices) becomes fac
 field and a fact.
 
 A bad entry (a wrong type, an impossible date, a count beyond the database's columns, a control
-character) is left out with an ``entry-skipped`` notice naming it and the field, so one bad entry never
-blocks the rest; data that is not a catalogue at all raises ``ModelsDevError``. Messy but valid data
+character, an entry that is not an object) is left out with an ``entry-skipped`` notice naming it, the
+field and the problem, so one bad entry never blocks the rest; data that is not a catalogue at all (not
+an object, or no entry in it that reads as one) raises ``ModelsDevError``. Messy but valid data
 (missing fields, nulls, spelling variants, repeated scores) is converted, and what was left out is
 reported as ``Notice`` records.
 """
@@ -87,22 +88,58 @@ def parse(raw: bytes | str | dict, *, source_url: str, fetched: dt.date) -> dict
 def convert(raw: bytes | str | dict, *, source_url: str, fetched: dt.date) -> Conversion:
     """Like ``parse``, but also returns the notices; raises ModelsDevError, returning nothing partial.
 
-    Every entry is first read on its own: one with a value the knowledge base cannot hold (a ``BadValue``)
-    is left out with an ``entry-skipped`` notice and a logged warning, and the others are converted.
+    Every entry is first read on its own: one that cannot be converted (a value of the wrong type or one
+    the knowledge base cannot hold, an entry that is not an object, a key that names no lab) is left out
+    with an ``entry-skipped`` notice naming its key, the field and the problem, and a logged warning; the
+    others are converted. An entry that reads alone but not with the others (its name and ids all taken)
+    is left out the same way. Only data that is not a catalogue at all raises: not a JSON object, no
+    entries, or no entry that reads as a catalogue entry.
     """
     data = load_object(raw)
-    skipped: list[Notice] = []
-    entries = []
+    if not data:
+        raise ModelsDevError("models.dev data holds no entries")
+    entries, skipped, readable = _read_entries(data, source_url, fetched)
+    if not readable:
+        raise ModelsDevError(f"models.dev data holds no entry that reads as a catalogue entry ({len(skipped)} "
+                             f"left out; the first: {printable(skipped[0].message, 300)})")
+    while True:
+        try:
+            document, notices = _build(entries, source_url, fetched)
+        except ModelsDevError as exc:
+            bad = next((entry for entry in entries if entry.key == exc.key), None)
+            if bad is None:
+                raise
+            entries.remove(bad)
+            skipped.append(_skipped(bad.key, exc))
+            continue
+        for notice in skipped:
+            log.warning("models.dev: entry %s", notice)
+        return Conversion(document, skipped + notices)
+
+
+def _read_entries(data: dict, source_url: str, fetched: dt.date) -> tuple[list[Entry], list[Notice], bool]:
+    """The entries that convert on their own, the notices of those that do not, and whether any entry
+    reads as catalogue data (one left out only for a value the knowledge base cannot hold does)."""
+    entries, skipped, readable = [], [], False
     for key, value in data.items():
         try:
             entry = Entry.of(key, value)
             _trial(entry, source_url, fetched)
-        except BadValue as exc:
-            notice = Notice("entry-skipped", printable(key_of(key), 80), f"left out: {exc}")
-            log.warning("models.dev: entry %s", notice)
-            skipped.append(notice)
+        except ModelsDevError as exc:
+            readable = readable or isinstance(exc, BadValue)
+            skipped.append(_skipped(key_of(key), exc))
             continue
         entries.append(entry)
+        readable = True
+    return entries, skipped, readable
+
+
+def _skipped(key: str, exc: ModelsDevError) -> Notice:
+    return Notice("entry-skipped", printable(key, 80), printable(f"left out: {exc}", 600))
+
+
+def _build(entries: list[Entry], source_url: str, fetched: dt.date) -> tuple[dict, list[Notice]]:
+    """The pack document of ``entries`` and its notices; a ModelsDevError names the entry at fault."""
     builder = _Builder(source_url, fetched)
     builder.add_organizations(entries)
     builder.reserve_names(entries)
@@ -110,16 +147,16 @@ def convert(raw: bytes | str | dict, *, source_url: str, fetched: dt.date) -> Co
         builder.add_model(entry)
     document = builder.document()
     _check(document, builder.origins)
-    return Conversion(document, skipped + builder.notices)
+    return document, builder.notices
 
 
 def _trial(entry: Entry, source_url: str, fetched: dt.date) -> None:
-    """Read one entry alone, so a BadValue in it is found before it is mixed with the others."""
-    builder = _Builder(source_url, fetched)
+    """Convert one entry alone, so that a problem of its own is found before it is mixed with the others."""
     try:
-        builder.add_organizations([entry])
-        builder.reserve_names([entry])
-        builder.add_model(entry)
+        _build([entry], source_url, fetched)
+    except ModelsDevError as exc:
+        exc.key = entry.key
+        raise
     except RecursionError:
         raise BadValue(f"models.dev entry '{printable(entry.key, 80)}': it nests too deeply", entry.key) from None
 
@@ -383,7 +420,7 @@ def _digest(text: str) -> str:
 
 
 def _check(document: dict, origins: dict[tuple[str, int], str]) -> None:
-    """Validate the document as a pack; the first problem becomes a ModelsDevError naming the entry."""
+    """Validate the document as a pack; the first problem becomes a BadValue naming the entry."""
     try:
         PackIn.model_validate(document)
     except ValidationError as exc:
@@ -393,7 +430,7 @@ def _check(document: dict, origins: dict[tuple[str, int], str]) -> None:
         fld = ".".join(str(p) for p in loc[2:]) or "?"
         subject = f"entry '{printable(where, 80)}'" if where else f"{'.'.join(str(p) for p in loc[:2])}"
         message = err["msg"].removeprefix("Value error, ")
-        raise ModelsDevError(f"models.dev {subject}: its {loc[0]} record does not fit a knowledge pack, "
+        raise BadValue(f"models.dev {subject}: its {loc[0]} record does not fit a knowledge pack, "
                              f"field '{printable(fld, 80)}': {printable(message, 300)} "
                              f"(got {_short(err.get('input'))})", where) from None
 

@@ -1,7 +1,8 @@
 """Reading models.dev data with its types checked: every wrong value is a one-line error naming the entry.
 
 A missing field and ``null`` both mean "not given"; a value of the wrong type, an impossible date or a
-negative count is an error, because data like that means the catalogue (or the download) is broken.
+negative count is an error naming the entry, the field and the problem. The converter leaves that entry
+out and keeps the rest of the catalogue.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 class ModelsDevError(Exception):
     """models.dev data that cannot be converted; ``str()`` is one line naming the entry and field.
 
-    ``key`` is the catalogue entry at fault, when one is: that entry can be left out and the rest kept.
+    ``key`` is the catalogue entry at fault, when one is: that entry is left out and the rest kept.
     """
 
     def __init__(self, message: str, key: str | None = None):
@@ -32,10 +33,10 @@ class ModelsDevError(Exception):
 
 class BadValue(ModelsDevError):
     """A value of the right type that the knowledge base cannot hold (a count beyond its 32-bit columns, the
-    year 0, a control character, nesting too deep): the entry is left out and the rest of the catalogue kept.
+    year 0, a control character, nesting too deep).
 
-    A value of the wrong type stays a plain ModelsDevError that stops the whole conversion: it means the
-    catalogue (or the download) is broken.
+    Its entry is left out like one with a value of the wrong type (a plain ModelsDevError), but it still
+    reads as catalogue data: a catalogue whose entries all fail with plain errors is not a catalogue at all.
     """
 
 
@@ -109,7 +110,8 @@ class Entry:
         return self.key.split("/", 1)[1]
 
     def fail(self, path: str, problem: str, skip: bool = False) -> ModelsDevError:
-        """The error for a bad value at ``path`` (relative to this entry or item); a BadValue when ``skip``."""
+        """The error for a bad value at ``path`` (relative to this entry or item); a BadValue when ``skip``
+        (the value has the right type but the knowledge base cannot hold it)."""
         return (BadValue if skip else ModelsDevError)(f"models.dev entry '{printable(self.key, 80)}', field "
                               f"'{printable(self.prefix + path, 80)}': {printable(problem, 300)}", self.key)
 
