@@ -226,7 +226,7 @@ def _import_catalogue(engine, path: Path, allow_shrink: bool = False, verbose: b
         return False
     click.echo(f"{path}: {_sync_summary(result)}")
     if verbose:
-        _echo_notes(catalogue_import_notes(engine, raw, source_url, before, getattr(result, "notes", None)))
+        _echo_notes(catalogue_import_notes(engine, raw, source_url, before, getattr(result, "notices", None)))
     return True
 
 
@@ -276,7 +276,7 @@ def _echo_sync_notes(result) -> None:
     """The -v listing of a sync: the converter's notices, when the sync returned them."""
     from knowledge.curation import catalogue_notes
 
-    notices = getattr(result, "notes", None)
+    notices = getattr(result, "notices", None)
     if notices is None:
         click.echo("  (this sync did not return the details of what it renamed or left out)")
     else:

@@ -76,7 +76,7 @@ async def test_sync_v_lists_what_the_catalogue_renamed_or_left_out(db_url):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("models.dev: imported 33 models from models.dev;")
-    if "notes" in SyncResult.__dataclass_fields__:
+    if "notices" in SyncResult.__dataclass_fields__:
         assert lines[1] == RENAME and len(lines) == 1 + 8
     else:  # the sync does not return its converter's notices yet: the listing says so instead of guessing
         assert lines[1:] == ["  (this sync did not return the details of what it renamed or left out)"]
