@@ -32,7 +32,7 @@ from discord import app_commands
 from adapters import pictures
 from adapters.discord import convert, render
 from adapters.discord.settings import ConfigError, DiscordSettings, load_settings
-from adapters.health import serve_health
+from adapters.health import connection, serve_health, with_digests
 from adapters.settings import (AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, answer_pool, load,
                                start_background, stop_background)
 from bot import charts
@@ -49,6 +49,7 @@ FIND_SORTS = ("newest", "oldest", "context", "output", "cheapest", "priciest")
 NONE = discord.AllowedMentions.none()
 AUTOCOMPLETE_BUDGET = 2.0
 """Seconds an autocomplete may take before it is answered with no choices (Discord allows 3)."""
+GATEWAY_DOWN = "the Discord gateway is not connected"
 
 
 def use_urls(api_url: str, gateway_url: str) -> tuple[str, yarl.URL]:
@@ -130,6 +131,12 @@ class DiscordBot(discord.Client):
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._completer.shutdown(wait=False, cancel_futures=True)
         self._charts.shutdown(wait=False, cancel_futures=True)
+
+    def health(self) -> dict:
+        """/healthz: ok while the gateway session is ready and its websocket open, and the inline digest
+        scheduler, when this process runs one, is healthy (under ``digests``)."""
+        up = self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
+        return with_digests(connection(up, GATEWAY_DOWN), self.background)
 
     async def ask(self, question: Question) -> Answer:
         """Answer off the event loop (database and matching are blocking work), in the question's
@@ -407,11 +414,11 @@ class DiscordBot(discord.Client):
 
 
 async def serve(bot: DiscordBot, health_port: int | None = None) -> None:
-    """Log in, connect and serve until cancelled (with GET /healthz on ``health_port``: 200 once the
-    gateway session is ready); always close the client."""
+    """Log in, connect and serve until cancelled (with GET /healthz on ``health_port``: see
+    ``DiscordBot.health``); always close the client."""
     async with contextlib.AsyncExitStack() as stack:
         if health_port:
-            await serve_health(health_port, lambda: {"ok": bot.is_ready() and not bot.is_closed()}, stack)
+            await serve_health(health_port, bot.health, stack)
         try:
             await bot.start(bot.settings.token)
         finally:

@@ -10,8 +10,10 @@ after the text answer: into the answer's thread, or after a slash command into t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+
 import click
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -23,9 +25,10 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import pictures
+from adapters.health import connection, health_response, serve_health, with_digests
 from adapters.slack import convert, render
-from adapters.settings import (AnswerSettings, DigestSettings, SyncSettings, answer_pool, load, start_background,
-                               stop_background)
+from adapters.settings import (AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, answer_pool, load,
+                               start_background, stop_background)
 from adapters.slack.settings import ConfigError, SlackSettings, load_settings
 from bot import charts
 from bot.dedupe import first_sighting, forget_old, release
@@ -40,6 +43,7 @@ FORGET_EVERY = 1000
 NOT_THERE = ("not_in_channel", "channel_not_found")
 """Web API errors meaning the bot cannot post to (or upload into) the conversation."""
 APOLOGY = "Sorry, something went wrong answering that. Please try again in a moment."
+SOCKET_DOWN = "the Socket Mode connection to Slack is down"
 """The reply when working out an answer failed: a question is never left without one."""
 
 
@@ -72,7 +76,20 @@ class SlackBot:
                             request_verification_enabled=settings.mode == "http")
         self._verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
         self._sightings = 0
+        self._socket = None
+        """The Socket Mode client while one runs (its connection is this app's liveness)."""
+        self.background: list = []
+        """The inline digest scheduler and the scheduled sync, while ``run`` runs them."""
         self._register()
+
+    async def health(self) -> dict:
+        """/healthz: ok while the app can hear Slack (in Socket Mode, while its socket is connected) and
+        its inline digest scheduler, when it runs one, is healthy (under ``digests``)."""
+        if self.settings.mode == "socket":
+            up = self._socket is not None and await self._socket.is_connected()
+        else:
+            up = True  # this answer came through the server that receives Slack's requests
+        return with_digests(connection(up, SOCKET_DOWN), self.background)
 
     async def ask(self, question: Question) -> Answer:
         """Answer off the event loop (database and matching are blocking work), in the question's
@@ -287,7 +304,7 @@ class SlackBot:
             return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
         async def healthz(_request: web.Request) -> web.Response:
-            return web.json_response({"ok": True})
+            return await health_response(self.health)
 
         server = web.Application()
         server.add_routes([web.post(EVENTS_PATH, events), web.get("/healthz", healthz)])
@@ -299,13 +316,19 @@ class SlackBot:
 
         return {"slack": SlackPublisher(self.settings.bot_token, self.settings.api_url)}
 
-    async def run(self, digests: DigestSettings | None = None, sync: SyncSettings | None = None) -> None:
+    async def run(self, digests: DigestSettings | None = None, sync: SyncSettings | None = None,
+                  health_port: int | None = None) -> None:
         """Serve until cancelled, in the configured mode, with the digest scheduler and the scheduled
-        sync when their settings ask for them."""
-        jobs = start_background(self.kb, self.publishers(), digests, sync)
+        sync when their settings ask for them, and GET /healthz on ``health_port`` when given (in HTTP
+        mode it is also on the events port)."""
+        self.background = start_background(self.kb, self.publishers(), digests, sync)
         try:
-            await self._serve()
+            async with contextlib.AsyncExitStack() as stack:
+                if health_port and not (self.settings.mode == "http" and health_port == self.settings.port):
+                    await serve_health(health_port, self.health, stack)
+                await self._serve()
         finally:
+            jobs, self.background = self.background, []
             await stop_background(jobs)
 
     async def _serve(self) -> None:
@@ -313,9 +336,11 @@ class SlackBot:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             handler = AsyncSocketModeHandler(self.app, self.settings.app_token)
+            self._socket = handler.client
             try:
                 await handler.start_async()
             finally:
+                self._socket = None
                 await handler.close_async()
             return
         runner = web.AppRunner(self.web_app())
@@ -333,12 +358,12 @@ def slack(ctx: click.Context) -> None:
 
     try:
         settings, digests, sync = load_settings(), load(DigestSettings), load(SyncSettings)
-        answers = load(AnswerSettings)
+        answers, service = load(AnswerSettings), load(ServiceSettings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     start_logging()
     bot = SlackBot(open_kb(ctx), settings, answers)
     try:
-        asyncio.run(bot.run(digests, sync))
+        asyncio.run(bot.run(digests, sync, service.health_port))
     except KeyboardInterrupt:
         pass
