@@ -6,10 +6,12 @@ once, each with the record and the field it is in.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import math
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -40,6 +42,7 @@ CLIP = 200
 
 _BIDI = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 """Bidirectional marks and overrides: stripped, so a name never displays reversed as another one."""
+_HAS_BIDI = re.compile("[" + "".join(map(chr, _BIDI)) + "]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 """NUL, ESC and the other control characters (tab and line breaks are whitespace), and lone surrogates."""
 
@@ -71,7 +74,7 @@ def _safe_text(value: Any) -> Any:
     bad = unsafe_char(value)
     if bad:
         raise ValueError(f"the text contains the control character {bad}, which is not allowed")
-    return strip_bidi(value)
+    return strip_bidi(value) if _HAS_BIDI.search(value) else value
 
 
 def _check_year(value: str) -> None:
@@ -385,14 +388,7 @@ def depth_of(data: Any) -> int:
 def read_document(path: Path) -> Any:
     """Parse a pack file as JSON (``.json``) or YAML (anything else); raise PackError if unreadable."""
     name = str(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise PackError(name, [Problem("", None, "it is not a UTF-8 text file")]) from None
-    except OSError as exc:
-        raise PackError(name, [Problem("", None, f"it cannot be read ({exc.strerror})")]) from None
-    if not raw.strip():
-        raise PackError(name, [Problem("", None, "the file is empty")])
+    raw = _read_text(path)
     try:
         if path.suffix.lower() == ".json":
             return json.loads(raw, object_pairs_hook=_no_duplicates)
@@ -401,29 +397,439 @@ def read_document(path: Path) -> Any:
             return loader.get_single_data()
         finally:
             loader.dispose()
-    except _DuplicateKey as exc:
-        raise PackError(name, [Problem("", None, f"it is not a valid pack: the key '{printable(exc.args[0], 60)}' "
-                                                  "appears twice in one object")]) from None
-    except RecursionError:
-        raise PackError(name, [Problem("", None, f"it nests deeper than {MAX_DEPTH} levels")]) from None
-    except ValueError as exc:  # not a JSONDecodeError: an integer literal of more than 4300 digits
-        if isinstance(exc, json.JSONDecodeError):
-            where = f"line {exc.lineno}, column {exc.colno}"
-            raise PackError(name, [Problem("", None, f"it is not valid JSON ({exc.msg} at {where})")]) from None
-        raise PackError(name, [Problem("", None, "it holds a number of more than 4300 digits")]) from None
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:
+        raise _reading_error(name, exc) from None
+
+
+def _reading_error(name: str, exc: Exception) -> PackError:
+    """The PackError for a document that cannot be read as JSON or YAML."""
+    if isinstance(exc, _DuplicateKey):
+        return PackError(name, [Problem("", None, f"it is not a valid pack: the key '{printable(exc.args[0], 60)}' "
+                                                  "appears twice in one object")])
+    if isinstance(exc, RecursionError):
+        return PackError(name, [Problem("", None, f"it nests deeper than {MAX_DEPTH} levels")])
+    if isinstance(exc, json.JSONDecodeError):
         where = f"line {exc.lineno}, column {exc.colno}"
-        raise PackError(name, [Problem("", None, f"it is not valid JSON ({exc.msg} at {where})")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "it cannot be parsed"
-        raise PackError(name, [Problem("", None, f"it is not valid YAML ({problem}{where})")]) from None
+        return PackError(name, [Problem("", None, f"it is not valid JSON ({exc.msg} at {where})")])
+    if isinstance(exc, ValueError):  # an integer literal of more than 4300 digits
+        return PackError(name, [Problem("", None, "it holds a number of more than 4300 digits")])
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or "it cannot be parsed"
+    return PackError(name, [Problem("", None, f"it is not valid YAML ({problem}{where})")])
 
 
-def parse_pack(path: Path) -> PackIn:
-    """Read and validate the shape of one pack file; raise PackError listing every problem."""
-    return pack_from(read_document(path), str(path))
+def _read_text(path: Path) -> str:
+    """The file's text; PackError when it cannot be read, is not UTF-8 or holds nothing."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PackError(str(path), [Problem("", None, "it is not a UTF-8 text file")]) from None
+    except OSError as exc:
+        raise PackError(str(path), [Problem("", None, f"it cannot be read ({exc.strerror})")]) from None
+    if not raw.strip():
+        raise PackError(str(path), [Problem("", None, "the file is empty")])
+    return raw
+
+
+def _check_text(path: Path, chunk: int = 1 << 20) -> None:
+    """``_read_text``'s checks, reading the file in chunks instead of holding its text."""
+    decoder, blank = codecs.getincrementaldecoder("utf-8")(), True
+    try:
+        with path.open("rb") as stream:
+            while data := stream.read(chunk):
+                blank = blank and not decoder.decode(data).strip()
+            blank = blank and not decoder.decode(b"", final=True).strip()
+    except UnicodeDecodeError:
+        raise PackError(str(path), [Problem("", None, "it is not a UTF-8 text file")]) from None
+    except OSError as exc:
+        raise PackError(str(path), [Problem("", None, f"it cannot be read ({exc.strerror})")]) from None
+    if blank:
+        raise PackError(str(path), [Problem("", None, "the file is empty")])
+
+
+class _NotStreamable(Exception):
+    """The document is not a plain JSON object of sections: read it whole instead."""
+
+
+_LIST = object()
+"""The value of an entry that starts a section; its records follow as ``(section, index, record)``."""
+_WHOLE = object()
+"""The key of a document that is not a mapping, given whole."""
+_SECTIONS = {"sources": SourceIn, "organizations": OrganizationIn, "models": ModelIn, "benchmarks": BenchmarkIn,
+             "scores": ScoreIn, "facts": FactIn, "releases": ReleaseIn}
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_entries(raw: str):
+    """The top-level entries of a JSON pack: ``(key, value)``, or ``(section, index, record)`` for each
+    record of a section, one JSON value decoded at a time. Raises _NotStreamable on anything unusual
+    (the caller then reads the file whole, which gives the usual error)."""
+    decode = json.JSONDecoder(object_pairs_hook=_no_duplicates).raw_decode
+    space = _JSON_SPACE.match
+    at = space(raw, 0).end()
+    if raw[at : at + 1] != "{":
+        raise _NotStreamable
+    at = space(raw, at + 1).end()
+    if raw[at : at + 1] == "}":
+        at += 1
+    while raw[at - 1 : at] != "}":
+        try:
+            if raw[at : at + 1] != '"':
+                raise _NotStreamable
+            key, at = decode(raw, at)
+            at = space(raw, at).end()
+            if raw[at : at + 1] != ":":
+                raise _NotStreamable
+            at = space(raw, at + 1).end()
+            if key in _SECTIONS and raw[at : at + 1] == "[":
+                yield key, _LIST
+                at = yield from _json_records(raw, key, space(raw, at + 1).end(), decode)
+            else:
+                value, at = decode(raw, at)
+                yield key, value
+        except json.JSONDecodeError:
+            raise _NotStreamable from None
+        at = space(raw, at).end()
+        if raw[at : at + 1] not in (",", "}"):
+            raise _NotStreamable
+        at = space(raw, at + 1).end() if raw[at] == "," else at + 1
+    if space(raw, at).end() != len(raw):
+        raise _NotStreamable
+
+
+def _json_records(raw: str, section: str, at: int, decode):
+    """Yield each record of a JSON array starting at ``at``; return the position after it."""
+    index = 0
+    if raw[at : at + 1] == "]":
+        return at + 1
+    while True:
+        record, at = decode(raw, at)
+        yield section, index, record
+        index += 1
+        at = _JSON_SPACE.match(raw, at).end()
+        if raw[at : at + 1] == "]":
+            return at + 1
+        if raw[at : at + 1] != ",":
+            raise _NotStreamable
+        at = _JSON_SPACE.match(raw, at + 1).end()
+
+
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_MERGE, _VALUE = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"
+_PLAIN = {"tag:yaml.org,2002:null": lambda v: None,
+          "tag:yaml.org,2002:bool": lambda v: v.lower() == "true",
+          "tag:yaml.org,2002:int": int,
+          "tag:yaml.org,2002:float": lambda v: {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf,
+                                                ".nan": math.nan}.get(v.lower()) or float(v)}
+
+
+class _Events:
+    """Plain values from libyaml's parse events (``yaml.CSafeLoader``), by ``_Loader``'s rules.
+
+    The same scalars are numbers, booleans and nulls (``_Loader``'s resolvers); a key twice in one
+    mapping, an anchor defined twice and nesting deeper than MAX_DEPTH are errors; merge keys (``<<``)
+    work as in PyYAML. Explicitly tagged scalars are built by PyYAML's SafeConstructor (so Python tags
+    are refused as before); a tagged collection other than ``!!map`` or ``!!seq`` is refused.
+    """
+
+    def __init__(self, stream):
+        self.parser = yaml.CSafeLoader(stream)
+        self.get = self.parser.get_event
+        self.anchors: dict[str, Any] = {}
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def close(self) -> None:
+        self.parser.dispose()
+
+    def next_is(self, kind) -> bool:
+        return isinstance(self.parser.peek_event(), kind)
+
+    def read(self, event, depth: int) -> Any:
+        """The node that ``event`` starts, whole; ``depth`` counts it (the root is 1)."""
+        if depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"it nests deeper than {MAX_DEPTH} levels",
+                                              event.start_mark)
+        kind = event.__class__
+        if kind is yaml.ScalarEvent:
+            value = self.scalar(event)
+        elif kind is yaml.AliasEvent:
+            if event.anchor not in self.anchors:
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                  event.start_mark)
+            return self.anchors[event.anchor]
+        elif kind is yaml.SequenceStartEvent:
+            value = self.sequence(event, depth)
+        else:
+            value = self.mapping(event, depth)
+        if event.anchor is not None:
+            self.anchor(event, value)
+        return value
+
+    def anchor(self, event, value) -> None:
+        if event.anchor in self.anchors:
+            raise yaml.composer.ComposerError(None, None, f"found duplicate anchor {event.anchor!r}",
+                                              event.start_mark)
+        self.anchors[event.anchor] = value
+
+    @staticmethod
+    def collection_tag(event, default: str) -> None:
+        if event.tag not in (None, "!", default):
+            raise yaml.constructor.ConstructorError(None, None, f"the tag '{printable(event.tag, 60)}' is not "
+                                                    "allowed in a pack", event.start_mark)
+
+    def scalar(self, event) -> Any:
+        value, tag = event.value, event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                return value
+            tag = _resolve(value)
+            if tag == _STR:
+                return value
+            if tag in _PLAIN:
+                return _PLAIN[tag](value)
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        return self.constructor.construct_object(node, deep=True)
+
+    def sequence(self, start, depth: int) -> list:
+        self.collection_tag(start, _SEQ)
+        items, get, deeper = [], self.get, depth + 1
+        while (event := get()).__class__ is not yaml.SequenceEndEvent:
+            items.append(self.read(event, deeper))
+        return items
+
+    def mapping(self, start, depth: int) -> dict:
+        self.collection_tag(start, _MAP)
+        own, merged, seen, get, deeper = {}, None, set(), self.get, depth + 1
+        while (event := get()).__class__ is not yaml.MappingEndEvent:
+            key, merge = self.key(event, seen, deeper)
+            value_event = get()
+            value = self.read(value_event, deeper)
+            if merge:
+                merged = self.merge_into(merged or {}, value, value_event.start_mark)
+            else:
+                own[key] = value
+        return {**merged, **own} if merged else own
+
+    def key(self, event, seen: set, depth: int) -> tuple[Any, bool]:
+        """The mapping key ``event`` starts, and whether it is a merge key (``<<``)."""
+        if event.__class__ is yaml.ScalarEvent:
+            raw = event.value
+            plain = event.tag in (None, "!") and event.implicit[0]
+            if plain and raw == "<<":
+                return None, True
+            if raw in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{printable(raw, 60)}' appears twice in one mapping", event.start_mark)
+            seen.add(raw)
+            if plain and raw == "=":  # YAML's value key, read as the string "="
+                return raw, False
+        key = self.read(event, depth)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError("while constructing a mapping", None, "found unhashable key",
+                                                    event.start_mark) from None
+        return key, False
+
+    @staticmethod
+    def merge_into(merged: dict, value: Any, mark) -> dict:
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            for part in reversed(value):
+                merged.update(part)
+        elif isinstance(value, dict):
+            merged.update(value)
+        else:
+            raise yaml.constructor.ConstructorError("while constructing a mapping", None,
+                                                    "expected a mapping or list of mappings for merging", mark)
+        return merged
+
+
+def _resolve(value: str) -> str:
+    """The tag of a plain scalar, by ``_Loader``'s implicit resolvers."""
+    for tag, regexp in _Loader.yaml_implicit_resolvers.get(value[:1], ()):
+        if regexp.match(value):
+            return tag
+    return _STR
+
+
+def _yaml_entries(stream, name: str):
+    """The top-level entries of a YAML pack, as ``_json_entries`` gives them; a document that is not
+    a mapping is yielded whole under the key _WHOLE."""
+    events = _Events(stream)
+    try:
+        events.get()  # StreamStart
+        if events.next_is(yaml.StreamEndEvent):
+            yield _WHOLE, None
+            return
+        events.get()  # DocumentStart
+        root = events.get()
+        if root.__class__ is not yaml.MappingStartEvent or root.anchor is not None:
+            yield _WHOLE, events.read(root, 1)
+        else:
+            yield from _yaml_sections(events, root)
+        events.get()  # DocumentEnd
+        if not events.next_is(yaml.StreamEndEvent):
+            raise yaml.composer.ComposerError("expected a single document in the stream", None,
+                                              "but found another document", events.parser.peek_event().start_mark)
+    finally:
+        events.close()
+
+
+def _yaml_sections(events: _Events, root):
+    """The root mapping's entries; the records of a section one by one."""
+    events.collection_tag(root, _MAP)
+    seen, merged, get = set(), {}, events.get
+    while (event := get()).__class__ is not yaml.MappingEndEvent:
+        key, merge = events.key(event, seen, 2)
+        start = get()
+        if merge:
+            events.merge_into(merged, events.read(start, 2), start.start_mark)
+        elif (key in _SECTIONS and start.__class__ is yaml.SequenceStartEvent and start.anchor is None
+              and start.tag in (None, "!", _SEQ)):
+            yield key, _LIST
+            index = 0
+            while (item := get()).__class__ is not yaml.SequenceEndEvent:
+                yield key, index, events.read(item, 3)
+                index += 1
+        else:
+            yield key, events.read(start, 2)
+    for key, value in merged.items():
+        if key not in seen:
+            yield key, value
+
+
+class ScoreRecord(namedtuple("ScoreRecord", list(ScoreIn.model_fields))):
+    """A validated score kept as a tuple (a pack may hold a million): ``ScoreIn``'s fields."""
+
+    __slots__ = ()
+
+    def model_dump(self) -> dict:
+        """The record's fields, as pydantic's ``model_dump`` gives them."""
+        return self._asdict()
+
+
+class FactRecord(namedtuple("FactRecord", list(FactIn.model_fields))):
+    """A validated fact kept as a tuple: ``FactIn``'s fields."""
+
+    __slots__ = ()
+
+    def model_dump(self) -> dict:
+        """The record's fields, as pydantic's ``model_dump`` gives them."""
+        return self._asdict()
+
+
+_SLIM = {"scores": (ScoreRecord, {"model", "benchmark", "setting", "date", "source"}),
+         "facts": (FactRecord, {"subject", "topic", "source"})}
+"""Sections kept as tuples, and their fields whose values repeat (one string object is kept for each)."""
+
+
+class _PackBuilder:
+    """Validates a pack's records as they are read and keeps only the validated records."""
+
+    def __init__(self, label: str, check_depth: bool):
+        self.label = label
+        self.check_depth = check_depth
+        """Whether to measure nesting (libyaml's events are counted as they are read)."""
+        self.top: dict = {}
+        self.records: dict[str, list] = {}
+        self.problems: dict[str, list[Problem]] = {}
+        self.strings: dict[str, str] = {}
+
+    def add(self, entry: tuple) -> None:
+        """One entry of ``_json_entries`` or ``_yaml_entries``."""
+        if len(entry) == 3:
+            self.record(*entry)
+        elif entry[1] is _LIST:
+            if entry[0] in self.records:
+                raise _DuplicateKey(entry[0])
+            self.records[entry[0]], self.problems[entry[0]] = [], []
+        else:
+            key, value = entry
+            if key in self.top or key in self.records:
+                raise _DuplicateKey(key)
+            if self.check_depth and _deeper(value, MAX_DEPTH - 1):
+                raise PackError(self.label, [Problem("", None, f"it nests deeper than {MAX_DEPTH} levels")])
+            self.top[key] = value
+
+    def record(self, section: str, index: int, record: Any) -> None:
+        if self.check_depth and _deeper(record, MAX_DEPTH - 2):
+            raise PackError(self.label, [Problem("", None, f"it nests deeper than {MAX_DEPTH} levels")])
+        try:
+            validated = _SECTIONS[section].model_validate(record)
+        except ValidationError as exc:
+            label = record_label(section, index, record)
+            self.problems[section].extend(_problem_in(label, list(err["loc"]), err) for err in exc.errors())
+            return
+        self.records[section].append(self.slim(section, validated))
+
+    def slim(self, section: str, validated: BaseModel):
+        if section not in _SLIM:
+            return validated
+        kind, repeated = _SLIM[section]
+        share = self.strings.setdefault
+        return kind._make(share(v, v) if k in repeated and v is not None else v for k, v in validated.__dict__.items())
+
+    def finish(self) -> PackIn:
+        """The validated pack, or PackError with every problem in the order ``pack_from`` gives them."""
+        if _WHOLE in self.top:
+            return pack_from(self.top[_WHOLE], self.label)
+        try:
+            head = PackIn.model_validate(self.top)
+            errors = []
+        except ValidationError as exc:
+            head, errors = None, exc.errors()
+        problems = []
+        for name in PackIn.model_fields:
+            problems += [_problem(self.top, e) for e in errors if e["loc"][0] == name]
+            problems += self.problems.get(name, [])
+        problems += [_problem(self.top, e) for e in errors if e["loc"][0] not in PackIn.model_fields]
+        if problems:
+            raise PackError(self.label, problems)
+        return PackIn.model_construct(**{**dict(head), **self.records})
+
+
+def _deeper(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and mappings more than ``limit`` levels (``depth_of(value) > limit``)."""
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    if limit < 1:
+        return True
+    return any(_deeper(v, limit - 1) for v in value if isinstance(v, (dict, list)))
+
+
+def _streamed(entries, label: str, progress=None, check_depth: bool = False) -> PackIn:
+    builder = _PackBuilder(label, check_depth)
+    try:
+        for entry in entries:
+            builder.add(entry)
+            if progress and len(entry) == 3 and entry[1] % 1000 == 999:
+                progress(f"reading {entry[0]}", entry[1] + 1, None)
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:
+        raise _reading_error(label, exc) from None
+    return builder.finish()
+
+
+def parse_pack(path: Path, progress=None) -> PackIn:
+    """Read and validate the shape of one pack file; raise PackError listing every problem.
+
+    The file is read record by record (libyaml's events, or one JSON value at a time) and each record
+    is validated as it comes, so the whole document tree never exists at once. Anything that is not
+    a mapping of sections falls back to ``read_document`` and ``pack_from``, with the same messages.
+    ``progress(stage, done, None)`` is told how many records of each section were read.
+    """
+    name = str(path)
+    if path.suffix.lower() == ".json":
+        raw = _read_text(path)
+        try:
+            return _streamed(_json_entries(raw), name, progress, check_depth=True)
+        except _NotStreamable:
+            return pack_from(read_document(path), name)
+    _check_text(path)
+    with path.open("rb") as stream:
+        return _streamed(_yaml_entries(stream, name), name, progress)
 
 
 def pack_from(data: Any, label: str) -> PackIn:
@@ -443,8 +849,11 @@ def pack_from(data: Any, label: str) -> PackIn:
 
 
 def _problem(data: dict, err: dict) -> Problem:
-    loc = list(err["loc"])
-    record, rest = _record_label(data, loc)
+    record, rest = _record_label(data, list(err["loc"]))
+    return _problem_in(record, rest, err)
+
+
+def _problem_in(record: str, rest: list, err: dict) -> Problem:
     field = ".".join(str(p) for p in rest) or None
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":

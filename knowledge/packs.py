@@ -19,8 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from knowledge.factterms import index_facts
 from knowledge.matching import AliasIndex, normalize
 from knowledge.packformat import PackError, PackIn, Problem, parse_pack, record_label
+from knowledge.progress import Progress
 from knowledge.schema import (
     Alias,
     Benchmark,
@@ -173,19 +175,20 @@ LOCK_WAIT = 120.0
 """How long (seconds) an import waits for another one writing the same SQLite file before it gives up."""
 
 
-def import_file(engine: Engine, path: Path, bundled: bool = False) -> ImportResult:
+def import_file(engine: Engine, path: Path, bundled: bool = False, progress: Progress | None = None) -> ImportResult:
     """Import one pack file in a single transaction, or raise PackError having written nothing.
 
     On SQLite a transaction that finds the file locked by another import (past the driver's busy
-    timeout) is retried from the start until LOCK_WAIT has passed.
+    timeout) is retried from the start until LOCK_WAIT has passed. ``progress(stage, done, total)`` is
+    told how far reading and writing went (``knowledge.progress``).
     """
-    pack = parse_pack(path)
+    pack = parse_pack(path, progress)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     deadline = time.monotonic() + LOCK_WAIT
     while True:
         try:
             with Session(engine) as session, session.begin():
-                return import_pack(session, pack, sha, str(path), bundled)
+                return import_pack(session, pack, sha, str(path), bundled, progress)
         except OperationalError as exc:
             if not _is_locked(exc) or time.monotonic() > deadline:
                 raise
@@ -213,14 +216,19 @@ def write_lock(session: Session) -> None:
             raw.execute("BEGIN IMMEDIATE")
 
 
-def import_pack(session: Session, pack: PackIn, sha: str, label: str, bundled: bool = False) -> ImportResult:
+def import_pack(session: Session, pack: PackIn, sha: str, label: str, bundled: bool = False,
+                progress: Progress | None = None) -> ImportResult:
     """Import a validated pack in the caller's transaction; raise PackError (naming ``label``) before
     writing anything when it refers to unknown records."""
     write_lock(session)
+    if progress:
+        progress("checking references", 0, None)
     problems = _check_references(pack, _Names(session, pack))
     if problems:
         raise PackError(label, problems)
-    return ImportResult(pack.pack, label, _Writer(session, pack).write(sha, bundled))
+    writer = _Writer(session, pack)
+    writer.progress = progress
+    return ImportResult(pack.pack, label, writer.write(sha, bundled))
 
 
 def _chunks(items: list, size: int = 500):
@@ -229,6 +237,7 @@ def _chunks(items: list, size: int = 500):
 
 
 class _Writer:
+    progress: Progress | None = None
     """Writes a validated pack: upserts by name/alias or natural key, then drops what it no longer holds.
 
     Every row a pack declares is claimed in ``pack_members``. Re-importing a pack drops its claims on
@@ -291,8 +300,10 @@ class _Writer:
         if not rows:
             return []
         before = self.s.execute(select(func.max(table.id))).scalar() or 0
-        for batch in _chunks(rows, 5000):
+        for done, batch in enumerate(_chunks(rows, 5000), 1):
             self.s.execute(insert(table.__table__), batch)
+            if self.progress:
+                self.progress(table.__tablename__, min(done * 5000, len(rows)), len(rows))
         return list(self.s.execute(select(table.id).where(table.id > before).order_by(table.id)).scalars())
 
     def _drop_unclaimed(self, kind: str, table, extra=None) -> None:
@@ -456,7 +467,9 @@ class _Writer:
         for f in self.pack.facts:
             kind, subject = self._subject(f.subject)
             records.append(((kind, subject, f.text), dict(topic=f.topic, source_id=self._source(f.source))))
-        return self._sync(Fact, "fact", ("subject_kind", "subject_id", "text"), records)
+        count = self._sync(Fact, "fact", ("subject_kind", "subject_id", "text"), records)
+        index_facts(self.s, [e for k, e in self.members if k == "fact"], self.progress)
+        return count
 
     def _subject(self, name: str) -> tuple[str, int]:
         key = normalize(name)

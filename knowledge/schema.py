@@ -298,3 +298,14 @@ class Delivery(Base):
 
 
 Index("ix_deliveries_status_next", Delivery.status, Delivery.next_attempt_at)
+
+
+class FactTerm(Base):
+    """One term of a fact: a word stem of its text, or ``:topic`` (``knowledge.factterms``)."""
+
+    __tablename__ = "fact_terms"
+    stem: Mapped[str] = mapped_column(Text, primary_key=True)
+    fact_id: Mapped[int] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), primary_key=True)
+
+
+Index("ix_fact_terms_fact", FactTerm.fact_id)

@@ -12,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from knowledge.db import database_url, ensure_ready, make_engine
 from knowledge.matching import AliasIndex, Ref, normalize
-from knowledge.schema import Alias, Benchmark, Fact, Meta, Model, ModelUpdate, Organization, Release, Score, Source
+from knowledge.schema import Alias, Benchmark, Fact, FactTerm, Meta, Model, ModelUpdate, Organization, Release, Score, Source
 
 
 @dataclass(frozen=True)
@@ -242,8 +242,51 @@ class KnowledgeBase:
         return self.memo("facts", load)
 
     def facts_about(self, subject: Ref) -> list[FactInfo]:
-        """The facts whose subject is this entity."""
-        return [f for f in self.all_facts() if f.subject == subject]
+        """The facts whose subject is this entity, in the order they were written."""
+        return list(self.facts_by_id(self._fact_ids(Fact.subject_kind == subject[0],
+                                                    Fact.subject_id == subject[1])).values())
+
+    def _fact_ids(self, *where) -> list[int]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(Fact.id).where(*where).order_by(Fact.id)).scalars())
+
+    def facts_by_id(self, ids: Iterable[int]) -> dict[int, FactInfo]:
+        """These facts by id, in id order."""
+        ids, found = sorted(set(ids)), {}
+        query = select(Fact.id, Fact.subject_kind, Fact.subject_id, Fact.text, Fact.topic, Fact.source_id)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                for i, k, s, t, topic, src in conn.execute(query.where(Fact.id.in_(ids[start : start + 500]))):
+                    found[i] = FactInfo((k, s), t, topic, self.source(src), normalize(t))
+        return dict(sorted(found.items()))
+
+    def facts_with_terms(self, terms: Iterable[str]) -> list[int]:
+        """The facts whose terms (``knowledge.factterms``) include every one of ``terms``."""
+        terms = sorted(set(terms))
+        if not terms:
+            return []
+        query = (select(FactTerm.fact_id).where(FactTerm.stem.in_(terms)).group_by(FactTerm.fact_id)
+                 .having(func.count() == len(terms)))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def fact_scores(self, weights: dict[str, int], subjects: list[Ref] | None, minimum: int,
+                    limit: int) -> list[tuple[int, int]]:
+        """``(fact id, score)`` of the best ``limit`` facts, highest score first then lowest id, where a
+        fact's score is the sum of the weights of its terms and at least ``minimum``; with ``subjects``,
+        only facts about one of them."""
+        score = func.sum(case(weights, value=FactTerm.stem, else_=0))
+        query = select(FactTerm.fact_id, score).where(FactTerm.stem.in_(list(weights))).group_by(FactTerm.fact_id)
+        query = query.having(score >= minimum).order_by(score.desc(), FactTerm.fact_id).limit(limit)
+        if subjects is None:
+            with self.engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(query)]
+        ids = self._fact_ids(or_(*(and_(Fact.subject_kind == k, Fact.subject_id == i) for k, i in subjects)))
+        rows = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows += conn.execute(query.where(FactTerm.fact_id.in_(ids[start : start + 500]))).all()
+        return sorted(((i, n) for i, n in rows), key=lambda r: (-r[1], r[0]))[:limit]
 
     def org_family(self, org_id: int) -> list[int]:
         """An organization and every unit below it."""

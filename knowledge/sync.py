@@ -28,6 +28,7 @@ from knowledge.importers.fetch import DEFAULT_URL, fetch
 from knowledge.importers.modelsdev import Notice, convert
 from knowledge.packformat import PackIn, pack_from, parse_pack
 from knowledge.packs import ImportResult, import_file, import_pack
+from knowledge.progress import Progress
 from knowledge.schema import (
     Benchmark,
     Meta,
@@ -102,7 +103,8 @@ def _write_state(session: Session, values: dict[str, str | None]) -> None:
 
 
 def sync_models_dev(engine: Engine, url: str = DEFAULT_URL, *, today: dt.date | None = None,
-                    timeout: float = 30.0, retries: int = 3, allow_shrink: bool = False) -> SyncResult:
+                    timeout: float = 30.0, retries: int = 3, allow_shrink: bool = False,
+                    progress: Progress | None = None) -> SyncResult:
     """Fetch the catalogue (conditionally: an unchanged one is not downloaded again) and apply it.
 
     Raises ShrinkError (before fetching, for a malformed setting) as apply_catalogue does.
@@ -118,14 +120,14 @@ def sync_models_dev(engine: Engine, url: str = DEFAULT_URL, *, today: dt.date | 
             _write_state(session, {"checked_at": now})
         return SyncResult("not_modified", url)
     return apply_catalogue(engine, got.body, source_url=url, today=today, allow_shrink=allow_shrink,
-                           max_shrink=limit,
+                           max_shrink=limit, progress=progress,
                            state={"url": url, "etag": got.etag, "last_modified": got.last_modified,
                                   "synced_at": now, "checked_at": now})
 
 
 def apply_catalogue(engine: Engine, raw: bytes, *, source_url: str, today: dt.date | None = None,
                     state: dict[str, str | None] | None = None, allow_shrink: bool = False,
-                    max_shrink: float | None = None) -> SyncResult:
+                    max_shrink: float | None = None, progress: Progress | None = None) -> SyncResult:
     """Convert and import a models.dev catalogue in one transaction, with its release and update records.
 
     Raises ShrinkError, having written nothing, when the import would remove more than ``max_shrink``
@@ -139,7 +141,7 @@ def apply_catalogue(engine: Engine, raw: bytes, *, source_url: str, today: dt.da
     with Session(engine) as session, session.begin():
         before = _snapshot(session)
         held = _claims(session, pack.pack)
-        import_pack(session, pack, hashlib.sha256(raw).hexdigest(), label)
+        import_pack(session, pack, hashlib.sha256(raw).hexdigest(), label, progress=progress)
         if not allow_shrink:
             check_shrink(label, pack.pack, held, _claims(session, pack.pack), limit)
         after = _snapshot(session)
@@ -172,7 +174,7 @@ def check_shrink(label: str, pack_id: str, held: set, kept: set, limit: float) -
 
 
 def import_pack_file(engine: Engine, path: Path, *, allow_shrink: bool = False,
-                     max_shrink: float | None = None) -> ImportResult:
+                     max_shrink: float | None = None, progress: Progress | None = None) -> ImportResult:
     """``knowledge.packs.import_file`` with the shrink guard: a re-import that would remove more than
     ``max_shrink`` percent of the pack's records raises ShrinkError, having written nothing.
 
@@ -186,7 +188,7 @@ def import_pack_file(engine: Engine, path: Path, *, allow_shrink: bool = False,
             held = _claims(session, pack.pack)
         if held:
             _dry_run(engine, pack, path, held, limit)
-    return import_file(engine, path)
+    return import_file(engine, path, progress=progress)
 
 
 def _dry_run(engine: Engine, pack: PackIn, path: Path, held: set, limit: float) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from bot import format as fmt
 from bot import vocabulary as V
 from bot.intents import Parsed
 from bot.question import Answer
+from knowledge.factterms import stem, topic_term
 from knowledge.matching import Ref, normalize
 from knowledge.store import FactInfo, KnowledgeBase
 from knowledge.words import is_foreign
@@ -25,35 +25,7 @@ for _topic, _words in V.TOPIC_WORDS.items():
         _WORD_TOPICS.setdefault(_word, set()).add(_topic)
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-@dataclass
-class _FactIndex:
-    """Facts with their word stems, indexed by stem, topic and subject."""
-
-    facts: list[FactInfo]
-    stems: list[frozenset[str]]
-    by_stem: dict[str, list[int]]
-    by_topic: dict[str, list[int]]
-    by_subject: dict[Ref, list[int]]
-
-    @classmethod
-    def build(cls, facts: list[FactInfo]) -> "_FactIndex":
-        stems = [frozenset(_stem(w) for w in f.norm.split()) for f in facts]
-        by_stem: dict[str, list[int]] = defaultdict(list)
-        by_topic: dict[str, list[int]] = defaultdict(list)
-        by_subject: dict[Ref, list[int]] = defaultdict(list)
-        for i, fact in enumerate(facts):
-            for stem in stems[i]:
-                by_stem[stem].append(i)
-            by_topic[(fact.topic or "").lower()].append(i)
-            by_subject[fact.subject].append(i)
-        return cls(facts, stems, dict(by_stem), dict(by_topic), dict(by_subject))
+_stem = stem
 
 
 def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, minimum: int = 2,
@@ -64,9 +36,11 @@ def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, mi
     pointing at its topic. With ``subjects``, a fact counts when it is about one of them, or names one
     in its text and shares a word with the question. A fact that links two names of the question
     gains 3 per link.
+
+    The database's fact index ranks the facts that name none of the question's names
+    (``KnowledgeBase.fact_scores``); the few that may name one are read and scored here.
     """
     index = kb.index()
-    facts = kb.memo("fact-index", lambda: _FactIndex.build(kb.all_facts()))
     mentioned = parsed.models + parsed.benchmarks + parsed.orgs
     keys = {r: f" {normalize(index.name(r))} " for r in mentioned}
     content = {_stem(w) for w in parsed.content_words}
@@ -75,33 +49,54 @@ def best_facts(kb: KnowledgeBase, parsed: Parsed, subjects: list[Ref] | None, mi
     for word in set(parsed.words):
         for topic in _WORD_TOPICS.get(word, ()):
             topics[topic] += 1
-    candidates: set[int] = set()
-    for stem in content:
-        candidates.update(facts.by_stem.get(stem, ()))
-    for topic in topics:
-        candidates.update(facts.by_topic.get(topic, ()))
-    ranked = []
-    for i in candidates:
-        fact = facts.facts[i]
-        text = f" {fact.norm} "
-        named = [r for r in mentioned if r != fact.subject and keys[r] in text]
-        if subjects and fact.subject not in subjects and not any(r in subjects for r in named):
-            continue
-        shared = len(content & facts.stems[i])
-        links = len(named) if fact.subject in mentioned else max(len(named) - 1, 0)
-        on_topic = topics.get((fact.topic or "").lower(), 0)
-        if content and not shared and not on_topic:  # names in common make a fact relevant only to what is asked
-            links = 0
-        if subjects and fact.subject not in subjects and not shared:
-            continue
-        score = 2 * shared + on_topic + 3 * links
-        if score >= minimum:
-            ranked.append((-score, i))
+    if not content and not topics:
+        return []
+    naming = _facts_naming(kb, keys.values())
+    ranked = [(-score, i) for i, score in _linked_scores(kb.facts_by_id(naming), mentioned, keys, content, topics,
+                                                          subjects) if score >= minimum]
+    weights = {s: 2 for s in content} | {topic_term(t): n for t, n in topics.items()}
+    ranked += [(-score, i) for i, score in kb.fact_scores(weights, subjects, minimum, limit + len(naming))
+               if i not in naming]
     ranked.sort()
     if not ranked:
         return []
     top = -ranked[0][0]
-    return [facts.facts[i] for score, i in ranked if -score >= max(minimum, top - 1)][:limit]
+    chosen = [i for score, i in ranked if -score >= max(minimum, top - 1)][:limit]
+    found = kb.facts_by_id(chosen)
+    return [found[i] for i in chosen]
+
+
+def _facts_naming(kb: KnowledgeBase, keys) -> set[int]:
+    """Facts that may hold one of these names in their text: those with every indexed word of one."""
+    found: set[int] = set()
+    for key in keys:
+        words = [w for w in key.split() if not w.isdigit() or len(w) == 4]
+        if words:
+            found.update(kb.facts_with_terms(_stem(w) for w in words))
+    return found
+
+
+def _linked_scores(facts: dict[int, FactInfo], mentioned: list[Ref], keys: dict[Ref, str], content: set[str],
+                   topics: dict[str, int], subjects: list[Ref] | None) -> list[tuple[int, int]]:
+    """``(id, score)`` of facts that may name the question's names, scored word by word."""
+    out = []
+    for i, fact in facts.items():
+        stems = frozenset(_stem(w) for w in fact.norm.split())
+        shared = len(content & stems)
+        on_topic = topics.get((fact.topic or "").lower(), 0)
+        if not shared and not on_topic:
+            continue
+        text = f" {fact.norm} "
+        named = [r for r in mentioned if r != fact.subject and keys[r] in text]
+        if subjects and fact.subject not in subjects and not any(r in subjects for r in named):
+            continue
+        links = len(named) if fact.subject in mentioned else max(len(named) - 1, 0)
+        if content and not shared and not on_topic:  # names in common make a fact relevant only to what is asked
+            links = 0
+        if subjects and fact.subject not in subjects and not shared:
+            continue
+        out.append((i, 2 * shared + on_topic + 3 * links))
+    return out
 
 
 def fact_lines(facts: list[FactInfo], cites: fmt.Citations) -> list[str]:
