@@ -152,6 +152,7 @@ def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, verbose: bool, f
     """Import knowledge packs (YAML or JSON) or models.dev catalogues, each whole or not at all."""
     from knowledge.curation import known_names, pack_notes
     from knowledge.packformat import PackError, parse_pack
+    from knowledge.progress import terminal_progress
     from knowledge.sync import ShrinkError, import_pack_file
 
     base = open_kb(ctx)
@@ -162,7 +163,8 @@ def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, verbose: bool, f
             continue
         before = known_names(base.engine) if verbose else None
         try:
-            result = import_pack_file(base.engine, path, allow_shrink=allow_shrink)
+            with terminal_progress() as progress:
+                result = import_pack_file(base.engine, path, allow_shrink=allow_shrink, progress=progress)
         except PackError as exc:
             failed += 1
             click.echo(_pack_problem(path, exc, "use --format models.dev"), err=True)
@@ -208,13 +210,15 @@ def _import_catalogue(engine, path: Path, allow_shrink: bool = False, verbose: b
     from knowledge.curation import catalogue_import_notes, known_names
     from knowledge.importers.modelsdev import ModelsDevError
     from knowledge.packformat import PackError
+    from knowledge.progress import terminal_progress
     from knowledge.sync import ShrinkError, apply_catalogue
 
     source_url = path.resolve().as_uri()
     try:
         raw = path.read_bytes()
         before = known_names(engine) if verbose else None
-        result = apply_catalogue(engine, raw, source_url=source_url, allow_shrink=allow_shrink)
+        with terminal_progress() as progress:
+            result = apply_catalogue(engine, raw, source_url=source_url, allow_shrink=allow_shrink, progress=progress)
     except ShrinkError as exc:
         click.echo(f"{path}: {exc}", err=True)
         return False
@@ -255,11 +259,13 @@ def kb_sync(ctx: click.Context, feed: str, url: str | None, allow_shrink: bool, 
     from knowledge.importers.fetch import DEFAULT_URL, FetchError
     from knowledge.importers.modelsdev import ModelsDevError
     from knowledge.packformat import PackError
+    from knowledge.progress import terminal_progress
     from knowledge.sync import ShrinkError, sync_models_dev
 
     base = open_kb(ctx)
     try:
-        result = sync_models_dev(base.engine, url or DEFAULT_URL, allow_shrink=allow_shrink)
+        with terminal_progress() as progress:
+            result = sync_models_dev(base.engine, url or DEFAULT_URL, allow_shrink=allow_shrink, progress=progress)
     except ShrinkError as exc:
         raise click.ClickException(f"sync from {feed}: {exc}") from None
     except (FetchError, ModelsDevError, PackError) as exc:
