@@ -13,7 +13,10 @@ Bounds, so that no server can hold or exhaust the process that fetches (sync run
   at most until the deadline), so a server dripping one byte at a time cannot hold a sync for ever;
 - redirects are followed (at most ``MAX_REDIRECTS``) only to the same host over http or https (never
   https to http), and no request goes to a private, loopback, link-local or otherwise non-public
-  address unless the configured URL itself names or resolves to one (a mirror on the local network).
+  address unless the configured URL itself names or resolves to one (a mirror on the local network);
+- the host's name is resolved once, and every connection of the fetch (retries and redirects too) goes
+  to the addresses that answer gave and that were checked, never to a second answer (DNS rebinding);
+  the Host header and, for https, SNI and the certificate check keep the name.
 
 ``MODELWIRE_SYNC_MAX_BYTES`` and ``MODELWIRE_SYNC_DEADLINE_SECONDS`` set the defaults.
 """
@@ -24,6 +27,7 @@ import ipaddress
 import os
 import re
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -32,7 +36,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
-from urllib3 import PoolManager, Timeout
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
@@ -211,11 +216,98 @@ def internal_origin(url: str, resolve: Resolver = _resolve) -> bool:
 def host_refusal(url: str, allow_internal: bool, resolve: Resolver = _resolve) -> str | None:
     """Why ``url``'s host may not be contacted, or None: any of its addresses non-public and not allowed."""
     host = urlsplit(url).hostname or ""
-    for ip in resolve(host):
+    return addresses_refusal(host, list(resolve(host)), allow_internal)
+
+
+def addresses_refusal(host: str, addresses: Iterable[str], allow_internal: bool) -> str | None:
+    """Why ``host`` may not be contacted at ``addresses`` (what it resolved to), or None."""
+    for ip in addresses:
         reason = address_refusal(ip, allow_internal)
         if reason:
             return reason if ip == host else f"{host} resolves to {reason}"
     return None
+
+
+# -- connecting to the checked addresses -------------------------------------------------------
+
+
+class PinnedHTTPConnection(HTTPConnection):
+    """urllib3's HTTPConnection, connecting to ``pinned`` (addresses resolved and checked before, tried
+    in order) instead of resolving the host again; the Host header stays the host's name."""
+
+    def __init__(self, *args, pinned: Iterable[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pinned = tuple(pinned)
+
+    def _new_conn(self) -> socket.socket:
+        return _connect_pinned(self)
+
+
+class PinnedHTTPSConnection(HTTPSConnection):
+    """urllib3's HTTPSConnection, connecting to ``pinned`` like PinnedHTTPConnection; TLS still sends the
+    host's name as SNI and checks the certificate against it (urllib3 wraps the socket with it)."""
+
+    def __init__(self, *args, pinned: Iterable[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pinned = tuple(pinned)
+
+    def _new_conn(self) -> socket.socket:
+        return _connect_pinned(self)
+
+
+def _connect_pinned(conn: PinnedHTTPConnection | PinnedHTTPSConnection) -> socket.socket:
+    """A socket to the first of ``conn.pinned`` that accepts, with urllib3's errors when none does."""
+    timeout = Timeout.resolve_default_timeout(conn.timeout)
+    error: Exception = NewConnectionError(conn, f"Failed to establish a new connection: no address for {conn.host}")
+    for ip in conn.pinned:
+        try:
+            sock = socket.create_connection((ip, conn.port), timeout, source_address=conn.source_address)
+        except TimeoutError:
+            error = ConnectTimeoutError(conn, f"Connection to {conn.host} ({ip}) timed out. "
+                                              f"(connect timeout={timeout})")
+            continue
+        except OSError as exc:
+            error = NewConnectionError(conn, f"Failed to establish a new connection: {exc}")
+            continue
+        for option in conn.socket_options or ():
+            sock.setsockopt(*option)
+        sys.audit("http.client.connect", conn, conn.host, conn.port)
+        return sock
+    raise error
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = PinnedHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = PinnedHTTPSConnection
+
+
+class _Pools:
+    """One connection pool per scheme and port of the fetched host, all connecting to ``addresses``."""
+
+    def __init__(self, addresses: tuple[str, ...], timeout: float):
+        self.addresses, self.timeout = addresses, timeout
+        self.pools: dict[tuple[str, int], HTTPConnectionPool] = {}
+
+    def __enter__(self) -> "_Pools":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for pool in self.pools.values():
+            pool.close()
+
+    def for_url(self, url: str) -> HTTPConnectionPool:
+        """The pool for ``url`` (of the fetched host)."""
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        key = (parts.scheme, port)
+        if key not in self.pools:
+            kind = _HTTPSPool if parts.scheme == "https" else _HTTPPool
+            self.pools[key] = kind(parts.hostname, port, timeout=Timeout(connect=self.timeout, read=self.timeout),
+                                   maxsize=1, pinned=self.addresses)
+        return self.pools[key]
 
 
 # -- fetching ----------------------------------------------------------------------------------
@@ -223,7 +315,7 @@ def host_refusal(url: str, allow_internal: bool, resolve: Resolver = _resolve) -
 
 def fetch(url: str = DEFAULT_URL, *, etag: str | None = None, last_modified: str | None = None,
           timeout: float = 10.0, retries: int = 3, backoff: float = 0.5, max_bytes: int | None = None,
-          deadline: float | None = None) -> FetchResult:
+          deadline: float | None = None, resolve: Resolver = _resolve) -> FetchResult:
     """GET ``url``; with ``etag``/``last_modified`` from an earlier result, an unchanged file is "not_modified".
 
     ``timeout`` (seconds) bounds connecting and each wait for data; ``deadline`` (default
@@ -231,14 +323,15 @@ def fetch(url: str = DEFAULT_URL, *, etag: str | None = None, last_modified: str
     MODELWIRE_SYNC_MAX_BYTES or 64 MiB) the body, both as sent and decompressed. ``retries`` is how
     many more tries connection errors, timeouts, truncated bodies, 429 and 5xx answers get: the first
     at once, then 2, 4, 8... times ``backoff`` seconds apart (urllib3's backoff), or as long as a
-    Retry-After header asks, up to MAX_RETRY_AFTER. Raises FetchError once retries are spent, past
-    the deadline, over the cap, on a refused redirect or address, or on any other status.
+    Retry-After header asks, up to MAX_RETRY_AFTER. ``resolve`` gives a host's addresses; it is asked
+    once, and every connection goes to the addresses it gave. Raises FetchError once retries are spent,
+    past the deadline, over the cap, on a refused redirect or address, or on any other status.
     """
     cap = max_bytes if max_bytes is not None else max_bytes_setting()
     limit = deadline if deadline is not None else deadline_setting()
     _clock.end = time.monotonic() + limit
     try:
-        return _fetch(url, etag, last_modified, timeout, retries, backoff, cap, limit)
+        return _fetch(url, etag, last_modified, timeout, retries, backoff, cap, resolve)
     except _PastDeadline:
         raise FetchError(f"GET {url} failed: not done within {limit:g} s (the fetch's deadline, "
                          f"{DEADLINE_SETTING})") from None
@@ -247,15 +340,13 @@ def fetch(url: str = DEFAULT_URL, *, etag: str | None = None, last_modified: str
 
 
 def _fetch(url: str, etag: str | None, last_modified: str | None, timeout: float, retries: int, backoff: float,
-           cap: int, limit: float) -> FetchResult:
-    internal = internal_origin(url)
+           cap: int, resolve: Resolver) -> FetchResult:
+    addresses = _checked_addresses(url, resolve)
     current, failed, hops = url, 0, 0
-    with PoolManager(timeout=Timeout(connect=timeout, read=timeout)) as pool:
+    with _Pools(addresses, timeout) as pools:
         while True:
-            reason = host_refusal(current, internal)
-            if reason:
-                raise FetchError(f"GET {url} failed: {current} refused: {reason}")
-            response = _request(pool, url, current, etag, last_modified, timeout, retries - failed, backoff, failed)
+            response = _request(pools.for_url(current), url, current, etag, last_modified, timeout, retries - failed,
+                                backoff, failed)
             failed += _attempts(response) - 1
             if response.status != 200:
                 _discard(response)
@@ -296,7 +387,23 @@ def _fetch(url: str, etag: str | None, last_modified: str | None, timeout: float
                                current)
 
 
-def _request(pool: PoolManager, url: str, current: str, etag: str | None, last_modified: str | None,
+def _checked_addresses(url: str, resolve: Resolver) -> tuple[str, ...]:
+    """The addresses of ``url``'s host, resolved this once: every connection of the fetch goes to them.
+
+    Non-public ones are allowed here because the configured URL itself resolves to them (a mirror on the
+    local network); redirects never leave this host, so no other address is ever contacted.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(f"GET {url} failed: only http and https URLs are fetched")
+    host = parts.hostname or ""
+    addresses = tuple(dict.fromkeys(resolve(host)))
+    if not addresses:
+        raise FetchError(f"GET {url} failed: cannot resolve {host}")
+    return addresses
+
+
+def _request(pool: HTTPConnectionPool, url: str, current: str, etag: str | None, last_modified: str | None,
              timeout: float, retries: int, backoff: float, failed: int) -> BaseHTTPResponse:
     retry = _Retry(total=max(retries, 0), redirect=False, backoff_factor=backoff, status_forcelist=RETRY_STATUSES,
                    allowed_methods={"GET"}, raise_on_status=False, respect_retry_after_header=True)
@@ -305,8 +412,9 @@ def _request(pool: PoolManager, url: str, current: str, etag: str | None, last_m
         raise _PastDeadline()
     wait = min(timeout, left)
     try:
-        return pool.request("GET", current, headers=_headers(etag, last_modified), retries=retry, redirect=False,
-                            preload_content=False, decode_content=False, timeout=Timeout(connect=wait, read=wait))
+        return pool.urlopen("GET", _target(current), headers=_headers(etag, last_modified), retries=retry,
+                            redirect=False, assert_same_host=False, preload_content=False, decode_content=False,
+                            timeout=Timeout(connect=wait, read=wait))
     except MaxRetryError as exc:
         if _left() <= 0:
             raise _PastDeadline() from None
@@ -317,6 +425,12 @@ def _request(pool: PoolManager, url: str, current: str, etag: str | None, last_m
                          f"longer than the {MAX_RETRY_AFTER:g} s this fetch waits") from None
     except (HTTPError, ValueError) as exc:
         raise FetchError(f"GET {url} failed: {_reason(exc, timeout)}") from None
+
+
+def _target(url: str) -> str:
+    """The request target of ``url``: its path and query."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _discard(response: BaseHTTPResponse) -> None:
