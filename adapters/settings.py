@@ -46,15 +46,18 @@ class ServiceSettings(BaseSettings):
 
 
 class AnswerSettings(BaseSettings):
-    """MODELWIRE_ANSWER_WORKERS: how many questions a chat bot process answers at once.
+    """MODELWIRE_ANSWER_WORKERS: how many questions a chat bot process answers at once;
+    MODELWIRE_ANSWER_TIMEOUT_SECONDS: how long one answer may take before the person gets an apology.
 
     Answering is blocking work (database, matching) done in a thread pool of this size, so one slow
-    answer never holds up the others; more questions than workers wait their turn.
+    answer never holds up the others; more questions than workers wait their turn, and the wait counts
+    towards the time budget (see ``adapters.answering``).
     """
 
     model_config = SettingsConfigDict(env_prefix="MODELWIRE_ANSWER_", extra="ignore", env_ignore_empty=True)
 
     workers: int = Field(default=4, ge=1, le=64)
+    timeout_seconds: float = Field(default=15, ge=1, le=300)
 
 
 def answer_pool(settings: AnswerSettings | None = None):

@@ -30,6 +30,7 @@ import yarl
 from discord import app_commands
 
 from adapters import pictures
+from adapters.answering import TOO_SLOW, TooSlow, answer_in_time
 from adapters.discord import convert, render
 from adapters.discord.settings import ConfigError, DiscordSettings, load_settings
 from adapters.health import connection, serve_health, with_digests
@@ -107,8 +108,8 @@ class DiscordBot(discord.Client):
     def __init__(self, kb: KnowledgeBase, settings: DiscordSettings, digests: DigestSettings | None = None,
                  sync: SyncSettings | None = None, answers: AnswerSettings | None = None, **options):
         """``digests`` and ``sync`` run the digest scheduler and the scheduled sync in this process (when
-        their settings ask for them); ``answers`` sizes the pool of answer workers; ``options`` go to
-        discord.Client."""
+        their settings ask for them); ``answers`` sizes the pool of answer workers and sets each answer's
+        time budget; ``options`` go to discord.Client."""
         if settings.shard_count is not None:
             options.setdefault("shard_id", settings.shard_id)
             options.setdefault("shard_count", settings.shard_count)
@@ -117,7 +118,9 @@ class DiscordBot(discord.Client):
         self.settings = settings
         self.digests, self.sync = digests, sync
         self.background: list = []
+        answers = answers or AnswerSettings()
         self._executor = answer_pool(answers)
+        self._budget = answers.timeout_seconds
         self._completer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modelwire-complete")
         self._charts = pictures.executor()
         self.tree = app_commands.CommandTree(self)
@@ -140,9 +143,8 @@ class DiscordBot(discord.Client):
 
     async def ask(self, question: Question) -> Answer:
         """Answer off the event loop (database and matching are blocking work), in the question's
-        conversation (see ``convert`` for which messages share one)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, answer_in_conversation, question,
-                                                                self.kb)
+        conversation (see ``convert`` for which messages share one); TooSlow past the time budget."""
+        return await answer_in_time(self._executor, self._budget, answer_in_conversation, question, self.kb)
 
     async def complete(self, current: str, kind: str, multi: bool = False) -> list[app_commands.Choice[str]]:
         """At most 25 autocomplete choices from the core's matcher.
@@ -188,6 +190,9 @@ class DiscordBot(discord.Client):
             await interaction.response.defer(thinking=True)
         try:
             reply = await self.ask(question)
+        except TooSlow:  # logged with the time taken where it was given up
+            await interaction.followup.send(render.notice(TOO_SLOW)["content"], allowed_mentions=NONE)
+            return
         except Exception as exc:
             log.error("could not answer Discord interaction %s: %r", interaction.id, exc, exc_info=exc)
             await interaction.followup.send(render.notice("Sorry, something went wrong answering that.")["content"],
@@ -262,12 +267,21 @@ class DiscordBot(discord.Client):
             return
         question = convert.question_from_message(message.content, me.id, origin_of(message))
         try:
-            reply = await self.ask(question)
-            await self._send(message.channel.send, reply, reference=message.to_reference(fail_if_not_exists=False),
-                             mention_author=False)
+            await self._reply(message, question)
         except Exception as exc:
             log.error("could not answer Discord message %s in channel %s: %r", message.id, message.channel.id, exc,
                       exc_info=exc)
+
+    async def _reply(self, message: discord.Message, question: Question) -> None:
+        """Reply to ``message`` with the answer, or with TOO_SLOW when it was not ready in time."""
+        reference = message.to_reference(fail_if_not_exists=False)
+        try:
+            reply = await self.ask(question)
+        except TooSlow:  # logged with the time taken where it was given up
+            await message.channel.send(render.notice(TOO_SLOW)["content"], reference=reference, mention_author=False,
+                                       allowed_mentions=NONE)
+            return
+        await self._send(message.channel.send, reply, reference=reference, mention_author=False)
 
     def _register(self) -> None:
         tree, bot = self.tree, self

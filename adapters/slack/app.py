@@ -25,6 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import pictures
+from adapters.answering import TOO_SLOW, TooSlow, answer_in_time
 from adapters.health import connection, health_response, serve_health, with_digests
 from adapters.slack import convert, render
 from adapters.settings import (AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, answer_pool, load,
@@ -65,10 +66,13 @@ class SlackBot:
     """One knowledge base answering one Slack workspace's questions."""
 
     def __init__(self, kb: KnowledgeBase, settings: SlackSettings, answers: AnswerSettings | None = None):
-        """``answers`` sizes the pool of answer workers (MODELWIRE_ANSWER_WORKERS)."""
+        """``answers`` sizes the pool of answer workers and sets each answer's time budget
+        (MODELWIRE_ANSWER_WORKERS, MODELWIRE_ANSWER_TIMEOUT_SECONDS)."""
         self.kb = kb
         self.settings = settings
+        answers = answers or AnswerSettings()
         self._executor = answer_pool(answers)
+        self._budget = answers.timeout_seconds
         self._charts = pictures.executor()
         self.client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
@@ -93,9 +97,8 @@ class SlackBot:
 
     async def ask(self, question: Question) -> Answer:
         """Answer off the event loop (database and matching are blocking work), in the question's
-        conversation (see ``convert`` for which messages share one)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, answer_in_conversation, question, self.kb)
+        conversation (see ``convert`` for which messages share one); TooSlow past the time budget."""
+        return await answer_in_time(self._executor, self._budget, answer_in_conversation, question, self.kb)
 
     async def _seen(self, body: dict) -> bool:
         """True when this event id was handled before (a Slack retry, or another replica's delivery).
@@ -186,15 +189,18 @@ class SlackBot:
         not post (a channel it is not in, after a slash command), answer through the response_url
         instead when there is one, without the chart (it could not be uploaded there either).
         When working out the answer fails, the failure is logged (with ``context``) and an apology
-        is posted instead. False when no reply could be posted."""
+        is posted instead (a shorter one when the answer took too long). False when no reply could be
+        posted."""
         origin = question.origin
+        result, apology = None, APOLOGY
         try:
             result = await self.ask(question)
+        except TooSlow:  # logged with the time taken where it was given up
+            apology = TOO_SLOW
         except Exception as exc:
             log.error("could not answer Slack %s: %r", context or f"question (channel={origin.channel} "
                       f"thread={origin.thread} user={origin.user})", exc, exc_info=exc)
-            result = None
-        reply = render.message(result) if result is not None else render.apology(APOLOGY)
+        reply = render.message(result) if result is not None else render.apology(apology)
         try:
             await self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread, **reply)
         except SlackApiError as exc:
@@ -257,6 +263,8 @@ class SlackBot:
                 question = convert.question_from_command(body, user, self.settings.managers, own_im=own_im)
                 result = await self.ask(question)
                 reply = render.message(result)
+            except TooSlow:
+                result, reply = None, render.apology(TOO_SLOW)
             except Exception as exc:
                 log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
                 result, reply = None, render.apology(APOLOGY)
