@@ -180,7 +180,7 @@ def test_one_dedicated_scheduler_delivers_digests_and_syncs(services):
 
 def test_services_with_a_health_server_are_probed_on_it(services):
     probed = [name for name in LONG_RUNNING if environment(services[name]).get("MODELWIRE_HEALTH_PORT")]
-    assert set(probed) == {"discord", "scheduler"}
+    assert set(probed) == {"discord", "scheduler", "slack"}
     for name in probed:
         port = environment(services[name])["MODELWIRE_HEALTH_PORT"]
         test = " ".join(services[name]["healthcheck"]["test"])
