@@ -369,6 +369,28 @@ def kb_stats_command(ctx: click.Context) -> None:
             click.echo(f"pack {pack.id} ({origin} {pack.imported_at:%Y-%m-%d %H:%M}): {pack.title or ''}")
 
 
+@kb.command("duplicates")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per pair instead of text.")
+@click.pass_context
+def kb_duplicates(ctx: click.Context, as_json: bool) -> None:
+    """List models that may be one model but were not merged, with the reason and the line that merges them."""
+    import json
+
+    from knowledge.duplicates import likely_duplicates
+
+    pairs = likely_duplicates(open_kb(ctx).engine)
+    for pair in pairs:
+        if as_json:
+            click.echo(json.dumps({"first": pair.first.name, "first_org": pair.first.org,
+                                   "second": pair.second.name, "second_org": pair.second.org,
+                                   "reason": pair.reason, "suggestion": pair.suggestion}))
+        else:
+            click.echo(f"{pair.first.name} ({pair.first.org}) ~ {pair.second.name} ({pair.second.org}): "
+                       f"{pair.reason}\n  {pair.suggestion}")
+    if not pairs and not as_json:
+        click.echo("No likely duplicates.")
+
+
 @cli.group()
 def db() -> None:
     """Database schema commands."""

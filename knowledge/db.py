@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 """The newest Alembic revision; checked without importing Alembic (a test keeps it true)."""
 
 ENV_URL = "MODELWIRE_DATABASE_URL"

@@ -83,6 +83,7 @@ class FoundModel:
     status: str
     pricing: dict | None
     source_id: int | None
+    field_sources: dict | None = None
     score: float | None = None
 
 

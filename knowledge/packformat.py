@@ -184,6 +184,12 @@ Count = Annotated[int, Field(gt=0, le=INT32_MAX)]
 Words = list[Text]
 
 
+ModelField = Literal["family", "released", "status", "open_weights", "license", "input_modalities",
+                     "output_modalities", "context_window", "max_output_tokens", "knowledge_cutoff", "reasoning",
+                     "tool_calling", "modes", "pricing", "description"]
+"""The model fields whose source a pack may give one by one (``field_sources``)."""
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -239,6 +245,11 @@ class ModelIn(_Record):
     pricing: PricingIn | None = None
     description: Text | None = None
     source: SourceKey | None = None
+    same_as: Text | None = None
+    """The name or alias of a model already known (in this pack or the knowledge base) that this record
+    is: it merges into that model, and its name becomes an alias."""
+    field_sources: dict[ModelField, SourceKey] = {}
+    """Per field, the source that states it when that is not the record's ``source``."""
 
 
 class BenchmarkIn(_Record):

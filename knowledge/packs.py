@@ -19,6 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from knowledge import claims
+from knowledge.claims import CLAIM_FIELDS
+from knowledge.identity import Known, core, merge_target
 from knowledge.factterms import index_facts
 from knowledge.matching import AliasIndex, normalize
 from knowledge.packformat import PackError, PackIn, Problem, parse_pack, record_label
@@ -29,6 +32,7 @@ from knowledge.schema import (
     Fact,
     Meta,
     Model,
+    ModelClaim,
     Organization,
     Pack,
     PackMember,
@@ -49,6 +53,8 @@ class ImportResult:
     pack: str
     path: str
     counts: dict[str, int] = field(default_factory=dict)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)
+    """What the import decided about records, as (kind, record name, message): "merged", "renamed"."""
 
 
 def _is_url(ref: str) -> bool:
@@ -117,6 +123,7 @@ def _check_references(pack: PackIn, names: _Names) -> list[Problem]:
         need("organizations", i, org, "parent", ["org"])
     for i, model in enumerate(pack.models):
         need("models", i, model, "org", ["org"])
+        need("models", i, model, "same_as", ["model"])
     for i, score in enumerate(pack.scores):
         need("scores", i, score, "model", ["model"])
         need("scores", i, score, "benchmark", ["benchmark"])
@@ -228,7 +235,8 @@ def import_pack(session: Session, pack: PackIn, sha: str, label: str, bundled: b
         raise PackError(label, problems)
     writer = _Writer(session, pack)
     writer.progress = progress
-    return ImportResult(pack.pack, label, writer.write(sha, bundled))
+    counts = writer.write(sha, bundled)
+    return ImportResult(pack.pack, label, counts, writer.notes)
 
 
 def _chunks(items: list, size: int = 500):
@@ -258,6 +266,9 @@ class _Writer:
         self.names: dict[tuple[str, str], int] = {}
         self.alias_rows: dict[tuple[str, str], int] = {}
         self._parents: dict[int, int | None] | None = None
+        self.own_models: dict[str, int] = {}
+        """This pack's model names and aliases → the model each record became (they win over other packs')."""
+        self.notes: list[tuple[str, str, str]] = []
         for row_id, kind, norm, entity_id in session.execute(
                 select(Alias.id, Alias.kind, Alias.norm, Alias.entity_id)):
             self.names[(kind, norm)] = entity_id
@@ -280,7 +291,7 @@ class _Writer:
                    for org_id, o in zip(org_ids, pack.organizations) if o.parent]
         if parents:
             s.execute(update(Organization), parents)
-        self._upsert_entities("model", pack.models, self._model_fields)
+        self._upsert_models()
         self._upsert_entities("benchmark", pack.benchmarks, self._benchmark_fields)
         counts = {
             "scores": self._sync_scores(),
@@ -317,7 +328,10 @@ class _Writer:
     # -- references ---------------------------------------------------------------------------
 
     def _ref(self, kind: str, name: str) -> int:
-        return self.names[(kind, normalize(name))]
+        key = normalize(name)
+        if kind == "model" and key in self.own_models:
+            return self.own_models[key]
+        return self.names[(kind, key)]
 
     def _source(self, ref: str | None) -> int | None:
         if ref is None:
@@ -375,6 +389,158 @@ class _Writer:
         self.members.update((kind, i) for i in ids)
         return ids
 
+    # -- models: merging across sources, claims per field ---------------------------------------
+
+    def _upsert_models(self) -> None:
+        """Insert or merge every model record, write this pack's claims, and settle the fields of models
+        other packs also describe (see ``knowledge.claims``)."""
+        records = self.pack.models
+        self._parents = dict(self.s.execute(select(Organization.id, Organization.parent_id)).all())
+        targets, display = self._model_targets(records)
+        plain = [i for i, r in enumerate(records) if r.same_as is None]
+        fresh = [i for i in plain if targets[i] is None]
+        new_rows = [self._new_model_row(records[i], display[i]) for i in fresh]
+        for i, model_id in zip(fresh, self._insert(Model, new_rows)):
+            targets[i] = model_id
+        created = {targets[i] for i in fresh}
+        self._add_model_names([records[i] for i in plain], [targets[i] for i in plain],
+                              [display[i] for i in plain], created)
+        for i, record in enumerate(records):
+            if record.same_as is not None:
+                targets[i] = self._ref("model", record.same_as)
+                self._note("merged", record.name, f"same model as '{record.same_as}' (same_as)")
+        rest = [i for i in range(len(records)) if i not in set(plain)]
+        self._add_model_names([records[i] for i in rest], [targets[i] for i in rest],
+                              [records[i].name for i in rest], set())
+        ids = [t for t in targets if t is not None]
+        self.members.update(("model", i) for i in ids)
+        self._move_orgs(records, targets, created)
+        self._write_claims(records, targets, created)
+
+    def _model_targets(self, records: list) -> tuple[list[int | None], list[str]]:
+        """The known model each record is (None: a new one) and the name each new one gets.
+
+        A name or alias known already is the same model when it belongs to the same organization
+        (or a unit of it) or to a model this pack described before; otherwise the record is another
+        model that happens to share the name, and is named with its organization. A record no name
+        finds merges into a model of the same organization whose name differs only by size and tuning
+        tokens, when exactly one such model is known and no other record of the pack claims it.
+        """
+        previous = self.previous.get("model", set())
+        targets: list[int | None] = [None] * len(records)
+        display = [r.name for r in records]
+        unmatched = []
+        for i, record in enumerate(records):
+            if record.same_as is not None:
+                continue
+            hit = next((self.names[("model", k)] for k in map(normalize, [record.name, *record.aliases])
+                        if ("model", k) in self.names), None)
+            if hit is not None and (hit in previous or self._same_org(hit, record)):
+                targets[i] = hit
+            elif hit is not None:
+                display[i] = f"{record.name} ({record.org})"
+                self._note("renamed", record.name, f"'{record.name}' already names a model of another "
+                           f"organization; named '{display[i]}'")
+            else:
+                unmatched.append(i)
+        self._auto_merge(records, unmatched, targets, previous)
+        return targets, display
+
+    def _auto_merge(self, records: list, unmatched: list[int], targets: list, previous: set[int]) -> None:
+        if not unmatched:
+            return
+        known = self._known_by_core()
+        taken = {t for t in targets if t is not None}
+        proposals: dict[int, list[int]] = {}
+        for i in unmatched:
+            root = self._root(self._ref("org", records[i].org))
+            target, _ = merge_target(records[i].name, root, known.get((root, core(records[i].name)), []))
+            if target is not None and target not in taken and target not in previous:
+                proposals.setdefault(target, []).append(i)
+        names = dict(self.s.execute(select(Model.id, Model.name).where(Model.id.in_(list(proposals)))).all())
+        for target, claimants in proposals.items():
+            if len(claimants) == 1:
+                targets[claimants[0]] = target
+                self._note("merged", records[claimants[0]].name, f"same model as '{names[target]}': the same "
+                           "organization, and the names differ only by size or tuning")
+
+    def _known_by_core(self) -> dict[tuple[int, tuple], list[Known]]:
+        """Every known model, by its organization's root and its core name."""
+        by_core: dict[tuple[int, tuple], list[Known]] = {}
+        for model_id, name, org_id in self.s.execute(select(Model.id, Model.name, Model.org_id)):
+            root = self._root(org_id)
+            by_core.setdefault((root, core(name)), []).append(Known(model_id, name, root))
+        return by_core
+
+    def _root(self, org_id: int) -> int:
+        seen = set()
+        while self._parents.get(org_id) is not None and org_id not in seen:
+            seen.add(org_id)
+            org_id = self._parents[org_id]
+        return org_id
+
+    def _same_org(self, model_id: int, record) -> bool:
+        org = self.s.execute(select(Model.org_id).where(Model.id == model_id)).scalar()
+        return org is not None and self._root(org) == self._root(self._ref("org", record.org))
+
+    def _new_model_row(self, record, name: str) -> dict:
+        given = {k: v for k, v in self._model_fields(record).items() if v is not None}
+        return ({column.key: None for column in Model.__table__.columns if column.key != "id"}
+                | _defaults(Model) | given | {"name": name, "field_sources": self._field_sources(record) or None})
+
+    def _add_model_names(self, records: list, ids: list[int], display: list[str], created: set[int]) -> None:
+        """Record the names and aliases of model records, and remember them as this pack's own."""
+        self._add_aliases("model", records, ids, created, display)
+        for record, model_id, name in zip(records, ids, display):
+            for alias in [name, record.name, *record.aliases]:
+                self.own_models.setdefault(normalize(alias), model_id)
+
+    def _move_orgs(self, records: list, targets: list[int], created: set[int]) -> None:
+        """A known model takes the record's organization, unless that is a parent of its own."""
+        moves = []
+        for record, model_id in zip(records, targets):
+            if model_id in created:
+                continue
+            given = {"org_id": self._ref("org", record.org)}
+            if not self._is_parent_of_current_org(model_id, given):
+                moves.append({"id": model_id, **given})
+        if moves:
+            self.s.execute(update(Model), moves)
+
+    def _claim(self, record) -> tuple[dict, dict]:
+        """The fields a record gives (a format default it leaves out is not a claim) and their sources."""
+        fields = self._model_fields(record)
+        given = {f: fields[f] for f in CLAIM_FIELDS
+                 if fields.get(f) is not None and (f in record.model_fields_set or f != "status")}
+        return given, {f: s for f, s in self._field_sources(record).items() if f in given}
+
+    def _field_sources(self, record) -> dict[str, int | None]:
+        default = self._source(record.source)
+        return {f: (self._source(record.field_sources[f]) if f in record.field_sources else default)
+                for f in CLAIM_FIELDS}
+
+    def _write_claims(self, records: list, targets: list[int], created: set[int]) -> None:
+        """Replace this pack's claims on the models it lists; settle the models whose fields may change."""
+        ids = list(dict.fromkeys(targets))
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        rows: dict[int, dict] = {}
+        for record, model_id in zip(records, targets):
+            values, sources = self._claim(record)
+            row = rows.setdefault(model_id, {"model_id": model_id, "pack_id": self.pid, "values": {},
+                                             "sources": {}, "updated_at": now})
+            row["values"].update(values)
+            row["sources"].update(sources)
+        for batch in _chunks(ids):
+            self.s.execute(delete(ModelClaim).where(ModelClaim.pack_id == self.pid, ModelClaim.model_id.in_(batch)))
+        for batch in _chunks(list(rows.values()), 5000):
+            self.s.execute(insert(ModelClaim), batch)
+        claims.settle(self.s, [i for i in ids if i not in created])
+        dropped = sorted(self.previous.get("model", set()) - set(ids))
+        claims.drop(self.s, self.pid, dropped)
+
+    def _note(self, kind: str, record: str, message: str) -> None:
+        self.notes.append((kind, record, message))
+
     def _is_parent_of_current_org(self, model_id: int, given: dict) -> bool:
         """Whether a merge would move a model up from the unit that made it to a parent organization
         (a catalogue that knows only "Meta" never takes a model away from Meta Superintelligence Labs)."""
@@ -391,18 +557,23 @@ class _Writer:
                 return True
         return False
 
-    def _add_aliases(self, kind: str, records: list, ids: list[int], created: set[int]) -> None:
-        """Record every name and alias not yet known, and claim all of them for this pack."""
+    def _add_aliases(self, kind: str, records: list, ids: list[int], created: set[int],
+                     display: list[str] | None = None) -> None:
+        """Record every name and alias not yet known, and claim all of them for this pack.
+
+        ``display`` gives each record's name when it is not the record's own (a renamed model).
+        """
         rows, keys = [], []
-        for record, entity_id in zip(records, ids):
-            for alias in [record.name, *record.aliases]:
+        for i, (record, entity_id) in enumerate(zip(records, ids)):
+            name = display[i] if display else record.name
+            for alias in dict.fromkeys([name, record.name, *record.aliases]):
                 key = normalize(alias)
                 if (kind, key) in self.names:
-                    if (kind, key) in self.alias_rows:
+                    if (kind, key) in self.alias_rows and self.names[(kind, key)] == entity_id:
                         self.members.add(("alias", self.alias_rows[(kind, key)]))
                     continue
                 rows.append({"kind": kind, "entity_id": entity_id, "alias": alias, "norm": key,
-                             "is_name": alias == record.name and entity_id in created})
+                             "is_name": alias == name and entity_id in created})
                 keys.append(key)
                 self.names[(kind, key)] = entity_id
         for key, row_id in zip(keys, self._insert(Alias, rows)):

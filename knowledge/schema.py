@@ -112,6 +112,26 @@ class Model(Base):
     output_price: Mapped[float | None] = mapped_column(Float, index=True)
     description: Mapped[str | None] = mapped_column(Text)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    field_sources: Mapped[dict | None] = mapped_column(JSON)
+    """Per field, the id of the source whose value the field holds (see ``ModelClaim``)."""
+
+
+class ModelClaim(Base):
+    """What one pack says about one model: its field values and, per field, the source that states it.
+
+    A model's own columns hold, field by field, the value of the claim whose source is newest (its
+    publication date, then the latest import); the other claims stay so answers can show where sources
+    disagree, and so dropping a pack leaves the model with what the remaining packs say.
+    """
+
+    __tablename__ = "model_claims"
+    __table_args__ = (UniqueConstraint("model_id", "pack_id", name="uq_model_claims_model_pack"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), index=True)
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id", ondelete="CASCADE"))
+    values: Mapped[dict] = mapped_column(JSON)
+    sources: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
 
 
 class Benchmark(Base):

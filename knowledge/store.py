@@ -10,10 +10,11 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from knowledge.db import database_url, ensure_ready, make_engine
 from knowledge.matching import AliasIndex, Ref, normalize
@@ -151,6 +152,26 @@ class KnowledgeBase:
                                                 .where(Source.id == source_id)).one())
 
         return self.memo(("source", source_id), load)
+
+    def field_claims(self, model_id: int) -> dict[str, list[tuple[Any, SourceInfo | None]]]:
+        """Per model field, each different value the sources give, the one the model holds first."""
+        from knowledge import claims
+
+        def load() -> dict[str, list[tuple[Any, SourceInfo | None]]]:
+            with Session(self.engine) as session:
+                found = claims.load(session, [model_id]).get(model_id, [])
+                published = claims.published_dates(session, found)
+            out: dict[str, list[tuple[Any, SourceInfo | None]]] = {}
+            for field in claims.CLAIM_FIELDS:
+                seen = set()
+                for claim in claims.ranked(found, field, published):
+                    key = claims.comparable(claim.values[field])
+                    if key not in seen:
+                        seen.add(key)
+                        out.setdefault(field, []).append((claim.values[field], self.source(claim.sources.get(field))))
+            return out
+
+        return self.memo(("field-claims", model_id), load)
 
     def model(self, model_id: int) -> Model:
         """A model record (detached, read-only)."""

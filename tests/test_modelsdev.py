@@ -172,7 +172,7 @@ def test_source_and_date_become_provenance(pack):
     unsourced = _scores(pack, "GPQA Diamond")["FX Grok 5"][0]
     assert unsourced["source"] == SOURCE_ID and "date" not in unsourced
     assert pack["sources"][0] == {"id": SOURCE_ID, "title": "models.dev, an open database of AI model specifications",
-                                  "publisher": "models.dev", "url": URL}
+                                  "publisher": "models.dev", "url": URL, "published": FETCHED.isoformat()}
 
 
 def test_what_has_no_field_becomes_facts(pack):

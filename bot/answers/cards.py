@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import format as fmt
+from bot.answers import provenance
 from bot.answers.facts import best_facts, fact_lines
 from bot.answers.scores import leaderboard_answer
 from bot.intents import Parsed
@@ -50,29 +51,57 @@ def _pricing(pricing: dict | None) -> str | None:
     return " / ".join(parts) + " per million tokens" if parts else None
 
 
+def show_field(field: str, value) -> str | None:
+    """A model field's value as card text, None when it is unknown (``field`` as in FIELD_LABELS)."""
+    if value is None or value == [] or value == {}:
+        return None
+    if field in ("open_weights", "reasoning", "tool_calling"):
+        return fmt.yes_no(value)
+    if field in ("input", "output", "modes", "input_modalities", "output_modalities"):
+        return ", ".join(value)
+    if field in ("context_window", "max_output_tokens"):
+        return fmt.tokens(value)
+    if field == "pricing":
+        return _pricing(value)
+    return str(value)
+
+
+_COLUMNS = {"input": "input_modalities", "output": "output_modalities"}
+
+
 def model_fields(kb: KnowledgeBase, model_id: int) -> dict[str, str | None]:
     """Every card field of a model as text, None where the knowledge base does not know it."""
     m = kb.model(model_id)
     org = kb.org(m.org_id)
     maker = org.name + (f" ({kb.org(org.parent_id).name})" if org.parent_id else "")
-    return {
-        "org": maker,
-        "released": m.released,
-        "status": m.status,
-        "open_weights": None if m.open_weights is None else fmt.yes_no(m.open_weights),
-        "license": m.license,
-        "input": ", ".join(m.input_modalities) if m.input_modalities else None,
-        "output": ", ".join(m.output_modalities) if m.output_modalities else None,
-        "context_window": fmt.tokens(m.context_window) if m.context_window else None,
-        "max_output_tokens": fmt.tokens(m.max_output_tokens) if m.max_output_tokens else None,
-        "knowledge_cutoff": m.knowledge_cutoff,
-        "reasoning": None if m.reasoning is None else fmt.yes_no(m.reasoning),
-        "tool_calling": None if m.tool_calling is None else fmt.yes_no(m.tool_calling),
-        "modes": ", ".join(m.modes) if m.modes else None,
-        "pricing": _pricing(m.pricing),
-        "family": m.family,
-        "aliases": ", ".join(kb.aliases(("model", model_id))) or None,
-    }
+    values = {field: show_field(field, getattr(m, _COLUMNS.get(field, field)))
+              for field in FIELD_LABELS if field not in ("org", "aliases")}
+    return {"org": maker, **values, "aliases": ", ".join(kb.aliases(("model", model_id))) or None}
+
+
+def cited_fields(kb: KnowledgeBase, model_id: int, fields: list[str],
+                 cites: fmt.Citations) -> dict[str, tuple[str, str, str]]:
+    """The known fields among ``fields``: each as (value, marker of the source that states it, the
+    other values sources give with theirs, e.g. "512K tokens per The Verge [2]", or "")."""
+    m = kb.model(model_id)
+    values = model_fields(kb, model_id)
+    out = {}
+    for field in fields:
+        if not values[field]:
+            continue
+        if field == "aliases":
+            out[field] = (values[field], "", "")
+            continue
+        marker = provenance.markers(kb, cites, m, ["org_id" if field == "org" else field])
+        others = provenance.other_values(kb, cites, model_id, _COLUMNS.get(field, field),
+                                         lambda v, f=field: show_field(f, v))
+        out[field] = (values[field], marker, "; ".join(others))
+    return out
+
+
+def _card_value(value: str, marker: str, others: str) -> str:
+    """"1M tokens [2]; 512K tokens per The Verge [1]"."""
+    return f"{value} {marker}".rstrip() + (f"; {others}" if others else "")
 
 
 def model_card(kb: KnowledgeBase, question: str, model: Ref) -> Answer:
@@ -81,13 +110,15 @@ def model_card(kb: KnowledgeBase, question: str, model: Ref) -> Answer:
     values = model_fields(kb, model[1])
     cites = fmt.Citations()
     cites.cite(kb.source(m.source_id))
-    fields = [(FIELD_LABELS[k], v) for k, v in values.items() if v]
+    fields = [(FIELD_LABELS[k], _card_value(*v)) for k, v in cited_fields(kb, model[1], list(FIELD_LABELS),
+                                                                          cites).items()]
     rows = []
     for s in kb.scores([model[1]]):
         bench = kb.benchmark(s.benchmark_id)
         rows.append([bench.name, fmt.score(s.value, bench.unit), s.setting or "—", fmt.day(s.date),
                      cites.cite(s.source, s.date)])
-    text = m.description or f"{m.name} is a model by {values['org']}."
+    text = (f"{m.description} {provenance.markers(kb, cites, m, ['description'])}".rstrip() if m.description
+            else f"{m.name} is a model by {values['org']}.")
     facts = sorted(kb.facts_about(model), key=lambda f: len(f.text))[:CARD_FACTS]
     if facts:
         text += "\n" + "\n".join(fact_lines(facts, cites))
@@ -107,10 +138,10 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
     wanted = [f for asked in parsed.fields for f in ASKED_FIELDS[asked]]
     wanted = list(dict.fromkeys(wanted))
     cites = cites or fmt.Citations()
-    marker = cites.cite(kb.source(m.source_id))
+    cited = cited_fields(kb, model[1], wanted, cites)
     known = [(FIELD_LABELS[f], values[f]) for f in wanted if values[f]]
     unknown = [FIELD_NOUNS[f] for f in wanted if not values[f]]
-    lines = [f"{m.name} — {label}: {value}. {marker}".rstrip() for label, value in known]
+    lines = [_fact_line(m.name, FIELD_LABELS[f], *cited[f]) for f in wanted if f in cited]
     if unknown:
         missing = f"The knowledge base does not hold the {fmt.join_names(unknown)} of {m.name}."
         lines = lines + [missing] if known else [missing]
@@ -121,6 +152,12 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
         lines += fact_lines(facts, cites)
     return Answer(question, "model_fact", bool(known), m.name, "\n".join(lines), fields=known,
                   sources=cites.refs)
+
+
+def _fact_line(name: str, label: str, value: str, marker: str, others: str) -> str:
+    """"Muse Spark — Released: 2026-04-08. [2]", with other sources' values in brackets."""
+    tail = f" ({others})" if others else ""
+    return f"{name} — {label}: {value}{tail}. {marker}".rstrip()
 
 
 def benchmark_card(kb: KnowledgeBase, question: str, benchmark: Ref) -> Answer:
@@ -153,11 +190,12 @@ def org_card(kb: KnowledgeBase, question: str, org: Ref) -> Answer:
     units = [kb.org(i).name for i in family if i != org[1]]
     if units:
         fields.append(("Units", ", ".join(units)))
-    rows = [[m.name, m.released or "—", m.status, fmt.yes_no(m.open_weights)] for m in models]
+    rows = [[m.name, m.released or "—", m.status, fmt.yes_no(m.open_weights),
+             provenance.markers(kb, cites, m, ["released", "status", "open_weights"])] for m in models]
     lines = [o.description or (f"{o.name} has {len(models)} model{'s' if len(models) != 1 else ''} "
                                f"in the knowledge base." if models else
                                f"The knowledge base has no models by {o.name}.")]
     lines += fact_lines(kb.facts_about(org)[:3], cites)
     text = "\n".join(lines)
-    table = Table(["Model", "Released", "Status", "Open weights"], rows) if rows else None
+    table = Table(["Model", "Released", "Status", "Open weights", "Source"], rows) if rows else None
     return Answer(question, "org", True, o.name, text, table, fields, cites.refs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import format as fmt
+from bot.answers import provenance
 from bot.answers.cards import ASKED_FIELDS, FIELD_LABELS, FIELD_NOUNS, model_fields
 from bot.question import Answer, Table
 from knowledge.matching import Ref
@@ -20,7 +21,8 @@ def fields_answer(kb: KnowledgeBase, question: str, models: list[Ref], asked: li
     values = {m: model_fields(kb, m[1]) for m in models}
     rows = []
     for ref, name in zip(models, names):
-        marker = cites.cite(kb.source(kb.model(ref[1]).source_id)) if any(values[ref][f] for f in wanted) else ""
+        known = [f for f in wanted if values[ref][f]]
+        marker = provenance.markers(kb, cites, kb.model(ref[1]), known)
         rows.append([name, *[values[ref][f] or "—" for f in wanted], marker])
     known = [m for m in models if any(values[m][f] for f in wanted)]
     labels = [FIELD_LABELS[f] for f in wanted]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import format as fmt
+from bot.answers import provenance
 from bot.question import Answer, Chart, Table
 from knowledge.finder import Found, FoundModel, ModelQuery, find_models
 from knowledge.store import KnowledgeBase
@@ -133,8 +134,9 @@ def _list_answer(kb: KnowledgeBase, question: str, q: ModelQuery, what: str, fou
                  benchmark_name: str | None, unit: str | None) -> Answer:
     cites = fmt.Citations()
     columns, numeric = _columns(q, benchmark_name)
+    shown = [c for c in columns if c != "score"] + ["released"]
     rows = [[m.name, kb.org(m.org_id).name, *[_cell(m, c, unit) for c in columns], m.released or "—",
-             cites.cite(kb.source(m.source_id))] for m in found.models]
+             provenance.markers(kb, cites, m, shown) or cites.cite(kb.source(m.source_id))] for m in found.models]
     order = _SORT_WORDS.get((q.sort, q.descending), "newest first")
     lines = [f"{what}, {order}: {found.total}."]
     lines.append(f"First: {found.models[0].name}{_lead_value(found.models[0], q, columns, unit)}.")

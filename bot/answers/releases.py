@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import format as fmt
+from bot.answers import provenance
 from bot.question import Answer, Table
 from knowledge.finder import ModelQuery, find_models
 from knowledge.matching import Ref
@@ -65,4 +66,5 @@ def _record_row(index, r) -> tuple:
 
 
 def _model_row(kb: KnowledgeBase, m) -> tuple:
-    return m.released, m.name, kb.org(m.org_id).name, "Release date of the model", kb.source(m.source_id)
+    return m.released, m.name, kb.org(m.org_id).name, "Release date of the model", \
+        kb.source(provenance.source_id(m, "released"))

@@ -168,7 +168,7 @@ class _Builder:
         self.fetched = fetched
         self.sources: dict[str, dict] = {SOURCE_ID: {
             "id": SOURCE_ID, "title": "models.dev, an open database of AI model specifications",
-            "publisher": "models.dev", "url": source_url}}
+            "publisher": "models.dev", "url": source_url, "published": fetched.isoformat()}}
         self.orgs: dict[str, dict] = {}
         self.org_of_lab: dict[str, str] = {}
         self.names: dict[str, str] = {}
