@@ -150,8 +150,7 @@ def kb() -> None:
 @click.pass_context
 def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, verbose: bool, files: tuple[Path, ...]) -> None:
     """Import knowledge packs (YAML or JSON) or models.dev catalogues, each whole or not at all."""
-    from knowledge.curation import known_names, pack_notes
-    from knowledge.packformat import PackError, parse_pack
+    from knowledge.packformat import PackError
     from knowledge.progress import terminal_progress
     from knowledge.sync import ShrinkError, import_pack_file
 
@@ -161,7 +160,6 @@ def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, verbose: bool, f
         if fmt == "models.dev":
             failed += not _import_catalogue(base.engine, path, allow_shrink, verbose)
             continue
-        before = known_names(base.engine) if verbose else None
         try:
             with terminal_progress() as progress:
                 result = import_pack_file(base.engine, path, allow_shrink=allow_shrink, progress=progress)
@@ -176,7 +174,7 @@ def kb_import(ctx: click.Context, fmt: str, allow_shrink: bool, verbose: bool, f
         summary = ", ".join(f"{k}: {n}" for k, n in result.counts.items())
         click.echo(f"{path}: imported pack '{result.pack}' ({summary}).")
         if verbose:
-            _echo_notes(pack_notes(base.engine, parse_pack(path), before))
+            _echo_notes(result.notes)
     if failed:
         sys.exit(1)
 
@@ -207,7 +205,7 @@ def _echo_notes(notes: list) -> None:
 def _import_catalogue(engine, path: Path, allow_shrink: bool = False, verbose: bool = False) -> bool:
     """Import one models.dev file; report it in one line (or the problem, on stderr), and with
     ``verbose`` every record merged, renamed or left out."""
-    from knowledge.curation import catalogue_import_notes, known_names
+    from knowledge.curation import catalogue_notes
     from knowledge.importers.modelsdev import ModelsDevError
     from knowledge.packformat import PackError
     from knowledge.progress import terminal_progress
@@ -216,7 +214,6 @@ def _import_catalogue(engine, path: Path, allow_shrink: bool = False, verbose: b
     source_url = path.resolve().as_uri()
     try:
         raw = path.read_bytes()
-        before = known_names(engine) if verbose else None
         with terminal_progress() as progress:
             result = apply_catalogue(engine, raw, source_url=source_url, allow_shrink=allow_shrink, progress=progress)
     except ShrinkError as exc:
@@ -230,7 +227,7 @@ def _import_catalogue(engine, path: Path, allow_shrink: bool = False, verbose: b
         return False
     click.echo(f"{path}: {_sync_summary(result)}")
     if verbose:
-        _echo_notes(catalogue_import_notes(engine, raw, source_url, before, getattr(result, "notices", None)))
+        _echo_notes(catalogue_notes(result.notices) + result.import_notes)
     return True
 
 
@@ -279,14 +276,11 @@ def kb_sync(ctx: click.Context, feed: str, url: str | None, allow_shrink: bool, 
 
 
 def _echo_sync_notes(result) -> None:
-    """The -v listing of a sync: the converter's notices, when the sync returned them."""
+    """The -v listing of a sync: the converter's notices, then what the import merged, renamed or left out
+    (a sync that found the catalogue unchanged has neither)."""
     from knowledge.curation import catalogue_notes
 
-    notices = getattr(result, "notices", None)
-    if notices is None:
-        click.echo("  (this sync did not return the details of what it renamed or left out)")
-    else:
-        _echo_notes(catalogue_notes(notices))
+    _echo_notes(catalogue_notes(result.notices) + result.import_notes)
 
 
 @kb.command("validate")

@@ -62,7 +62,7 @@ def likely_duplicates(engine: Engine) -> list[Pair]:
             if len(group) > 2 and one_model(a.name, b.name):
                 others = len(group) - 2
                 pairs.append(Pair(a, b, f"same organization and the names differ only by size or tuning, "
-                                        f"but {others} other model{'s' if others > 1 else ''} share the core name"))
+                                        f"but {others} other model{'s share' if others > 1 else ' shares'} the core name"))
     for group in by_name.values():
         for a, b in combinations(group, 2):
             if roots[a.id] != roots[b.id]:

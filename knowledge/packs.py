@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from knowledge import claims
 from knowledge.claims import CLAIM_FIELDS
+from knowledge.curation import Note
 from knowledge.identity import Known, core, merge_target
 from knowledge.factterms import index_facts
 from knowledge.matching import AliasIndex, normalize
@@ -44,6 +45,7 @@ from knowledge.schema import (
 ENTITY_TABLES = {"org": Organization, "model": Model, "benchmark": Benchmark}
 SECTION_KIND = {"organizations": "org", "models": "model", "benchmarks": "benchmark"}
 KIND_WORD = {"org": "organization", "model": "model", "benchmark": "benchmark"}
+KIND_SECTION = {kind: section for section, kind in SECTION_KIND.items()}
 
 
 @dataclass
@@ -53,8 +55,8 @@ class ImportResult:
     pack: str
     path: str
     counts: dict[str, int] = field(default_factory=dict)
-    notes: list[tuple[str, str, str]] = field(default_factory=list)
-    """What the import decided about records, as (kind, record name, message): "merged", "renamed"."""
+    notes: list[Note] = field(default_factory=list)
+    """What the import decided about records: "merged", "renamed", "alias-dropped", each with why."""
 
 
 def _is_url(ref: str) -> bool:
@@ -268,7 +270,7 @@ class _Writer:
         self._parents: dict[int, int | None] | None = None
         self.own_models: dict[str, int] = {}
         """This pack's model names and aliases → the model each record became (they win over other packs')."""
-        self.notes: list[tuple[str, str, str]] = []
+        self.notes: list[Note] = []
         for row_id, kind, norm, entity_id in session.execute(
                 select(Alias.id, Alias.kind, Alias.norm, Alias.entity_id)):
             self.names[(kind, norm)] = entity_id
@@ -375,6 +377,8 @@ class _Writer:
             if existing is not None and kind == "model" and self._is_parent_of_current_org(existing, given):
                 del given["org_id"]
             ids.append(existing)
+            if existing is not None:
+                self._note_merge(kind, len(ids) - 1, record, existing)
             if existing is None:
                 new_rows.append({column.key: None for column in table.__table__.columns if column.key != "id"}
                                 | _defaults(table) | {"name": record.name, **given})
@@ -404,14 +408,17 @@ class _Writer:
             targets[i] = model_id
         created = {targets[i] for i in fresh}
         self._add_model_names([records[i] for i in plain], [targets[i] for i in plain],
-                              [display[i] for i in plain], created)
+                              [display[i] for i in plain], created, plain)
         for i, record in enumerate(records):
             if record.same_as is not None:
                 targets[i] = self._ref("model", record.same_as)
-                self._note("merged", record.name, f"same model as '{record.same_as}' (same_as)")
+                if targets[i] in self.previous.get("model", set()):
+                    continue
+                self._note("merged", "model", i, record.name, f"merged into the model "
+                           f"'{self._name_of('model', targets[i])}' (same_as); '{record.name}' is now one of its names")
         rest = [i for i in range(len(records)) if i not in set(plain)]
         self._add_model_names([records[i] for i in rest], [targets[i] for i in rest],
-                              [records[i].name for i in rest], set())
+                              [records[i].name for i in rest], set(), rest)
         ids = [t for t in targets if t is not None]
         self.members.update(("model", i) for i in ids)
         self._move_orgs(records, targets, created)
@@ -433,18 +440,28 @@ class _Writer:
         for i, record in enumerate(records):
             if record.same_as is not None:
                 continue
-            hit = next((self.names[("model", k)] for k in map(normalize, [record.name, *record.aliases])
-                        if ("model", k) in self.names), None)
+            hit = self._known_model(record, previous)
             if hit is not None and (hit in previous or self._same_org(hit, record)):
                 targets[i] = hit
+                self._note_merge("model", i, record, hit)
+                if self.names.get(("model", normalize(record.name))) != hit:  # named "Name (Org)" before
+                    display[i] = self._name_of("model", hit)
             elif hit is not None:
                 display[i] = f"{record.name} ({record.org})"
-                self._note("renamed", record.name, f"'{record.name}' already names a model of another "
-                           f"organization; named '{display[i]}'")
+                self._note("renamed", "model", i, record.name, f"'{record.name}' already names the model "
+                           f"'{self._name_of('model', hit)}' of another organization; named '{display[i]}'")
             else:
                 unmatched.append(i)
         self._auto_merge(records, unmatched, targets, previous)
         return targets, display
+
+    def _known_model(self, record, previous: set[int]) -> int | None:
+        """The known model a record's names point at: one of its organization first (a model this pack
+        named "Name (Org)" before included), then one this pack described before, then any."""
+        keys = map(normalize, [record.name, *record.aliases, f"{record.name} ({record.org})"])
+        hits = list(dict.fromkeys(self.names[("model", k)] for k in keys if ("model", k) in self.names))
+        return next((h for h in hits if self._same_org(h, record)), None) or \
+            next((h for h in hits if h in previous), None) or next(iter(hits), None)
 
     def _auto_merge(self, records: list, unmatched: list[int], targets: list, previous: set[int]) -> None:
         if not unmatched:
@@ -460,9 +477,11 @@ class _Writer:
         names = dict(self.s.execute(select(Model.id, Model.name).where(Model.id.in_(list(proposals)))).all())
         for target, claimants in proposals.items():
             if len(claimants) == 1:
-                targets[claimants[0]] = target
-                self._note("merged", records[claimants[0]].name, f"same model as '{names[target]}': the same "
-                           "organization, and the names differ only by size or tuning")
+                i = claimants[0]
+                targets[i] = target
+                self._note("merged", "model", i, records[i].name, f"merged into the known model '{names[target]}': "
+                           f"the same organization, and the names differ only by size or tuning; "
+                           f"'{records[i].name}' is now one of its names")
 
     def _known_by_core(self) -> dict[tuple[int, tuple], list[Known]]:
         """Every known model, by its organization's root and its core name."""
@@ -488,18 +507,20 @@ class _Writer:
         return ({column.key: None for column in Model.__table__.columns if column.key != "id"}
                 | _defaults(Model) | given | {"name": name, "field_sources": self._field_sources(record) or None})
 
-    def _add_model_names(self, records: list, ids: list[int], display: list[str], created: set[int]) -> None:
+    def _add_model_names(self, records: list, ids: list[int], display: list[str], created: set[int],
+                         indices: list[int]) -> None:
         """Record the names and aliases of model records, and remember them as this pack's own."""
-        self._add_aliases("model", records, ids, created, display)
+        self._add_aliases("model", records, ids, created, display, indices)
         for record, model_id, name in zip(records, ids, display):
             for alias in [name, record.name, *record.aliases]:
                 self.own_models.setdefault(normalize(alias), model_id)
 
     def _move_orgs(self, records: list, targets: list[int], created: set[int]) -> None:
-        """A known model takes the record's organization, unless that is a parent of its own."""
+        """A known model takes the record's organization, unless that is a parent of its own or the record
+        only says it is that model (``same_as``)."""
         moves = []
         for record, model_id in zip(records, targets):
-            if model_id in created:
+            if model_id in created or record.same_as is not None:
                 continue
             given = {"org_id": self._ref("org", record.org)}
             if not self._is_parent_of_current_org(model_id, given):
@@ -538,8 +559,22 @@ class _Writer:
         dropped = sorted(self.previous.get("model", set()) - set(ids))
         claims.drop(self.s, self.pid, dropped)
 
-    def _note(self, kind: str, record: str, message: str) -> None:
-        self.notes.append((kind, record, message))
+    def _note(self, kind: str, entity: str, index: int, name: str, message: str) -> None:
+        """Remember what the import decided about a record, for ``kb import -v``."""
+        self.notes.append(Note(kind, f"{KIND_SECTION[entity]}[{index}] ({name})", message))
+
+    def _name_of(self, kind: str, entity_id: int) -> str:
+        return self.s.execute(select(ENTITY_TABLES[kind].name).where(ENTITY_TABLES[kind].id == entity_id)).scalar()
+
+    def _note_merge(self, kind: str, index: int, record, existing: int) -> None:
+        """A record whose own name is new went into a known record by one of its aliases."""
+        if existing in self.previous.get(kind, set()) or (kind, normalize(record.name)) in self.names:
+            return
+        shared = [a for a in record.aliases if self.names.get((kind, normalize(a))) == existing]
+        names = f"the name{'s' if len(shared) > 1 else ''} {', '.join(repr(a) for a in shared)}"
+        self._note("merged", kind, index, record.name, f"merged into the known {KIND_WORD[kind]} "
+                   f"'{self._name_of(kind, existing)}' (it shares {names}); "
+                   f"'{record.name}' is now one of its names")
 
     def _is_parent_of_current_org(self, model_id: int, given: dict) -> bool:
         """Whether a merge would move a model up from the unit that made it to a parent organization
@@ -558,19 +593,26 @@ class _Writer:
         return False
 
     def _add_aliases(self, kind: str, records: list, ids: list[int], created: set[int],
-                     display: list[str] | None = None) -> None:
-        """Record every name and alias not yet known, and claim all of them for this pack.
+                     display: list[str] | None = None, indices: list[int] | None = None) -> None:
+        """Record every name and alias not yet known, and claim all of them for this pack; note the
+        aliases left out because they name another record.
 
-        ``display`` gives each record's name when it is not the record's own (a renamed model).
+        ``display`` gives each record's name when it is not the record's own (a renamed model), and
+        ``indices`` each record's place in its pack section (by default, its place in ``records``).
         """
         rows, keys = [], []
         for i, (record, entity_id) in enumerate(zip(records, ids)):
             name = display[i] if display else record.name
             for alias in dict.fromkeys([name, record.name, *record.aliases]):
                 key = normalize(alias)
-                if (kind, key) in self.names:
-                    if (kind, key) in self.alias_rows and self.names[(kind, key)] == entity_id:
-                        self.members.add(("alias", self.alias_rows[(kind, key)]))
+                owner = self.names.get((kind, key))
+                if owner is not None:
+                    if owner == entity_id:
+                        if (kind, key) in self.alias_rows:
+                            self.members.add(("alias", self.alias_rows[(kind, key)]))
+                    elif alias != record.name or name == record.name:  # a renamed record has its own note
+                        self._note("alias-dropped", kind, indices[i] if indices else i, record.name,
+                                   f"'{alias}' already names the {KIND_WORD[kind]} '{self._name_of(kind, owner)}'; left out")
                     continue
                 rows.append({"kind": kind, "entity_id": entity_id, "alias": alias, "norm": key,
                              "is_name": alias == name and entity_id in created})

@@ -81,6 +81,8 @@ class SyncResult:
     """What the converter left out or changed, by kind (e.g. score-without-value: 2)."""
     notices: list[Notice] = field(default_factory=list)
     """Each of those, naming the catalogue entry (e.g. an entry-skipped one with its field and problem)."""
+    import_notes: list = field(default_factory=list)
+    """What importing the converted pack merged, renamed or left out (``knowledge.curation.Note``)."""
 
 
 def _key(name: str) -> str:
@@ -141,7 +143,7 @@ def apply_catalogue(engine: Engine, raw: bytes, *, source_url: str, today: dt.da
     with Session(engine) as session, session.begin():
         before = _snapshot(session)
         held = _claims(session, pack.pack)
-        import_pack(session, pack, hashlib.sha256(raw).hexdigest(), label, progress=progress)
+        imported = import_pack(session, pack, hashlib.sha256(raw).hexdigest(), label, progress=progress)
         if not allow_shrink:
             check_shrink(label, pack.pack, held, _claims(session, pack.pack), limit)
         after = _snapshot(session)
@@ -155,7 +157,7 @@ def apply_catalogue(engine: Engine, raw: bytes, *, source_url: str, today: dt.da
         counts[row["kind"]] = counts.get(row["kind"], 0) + 1
     log.info("models.dev: %d models, %d new releases, updates %s", len(pack.models), len(releases), counts or "none")
     return SyncResult("synced", source_url, len(pack.models), releases, counts, dict(conversion.counts()),
-                      conversion.notices)
+                      conversion.notices, imported.notes)
 
 
 def _claims(session: Session, pack_id: str) -> set[tuple[str, int]]:

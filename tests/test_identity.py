@@ -172,7 +172,8 @@ models:
 scores: []
 """, "b.yaml"))
     assert model_count(engine) == 1
-    assert ("merged", "Wile RR2", "same model as 'Roadrunner' (same_as)") in result.notes
+    assert [(n.kind, n.record, n.message) for n in result.notes] == [
+        ("merged", "models[0] (Wile RR2)", "merged into the model 'Roadrunner' (same_as); 'Wile RR2' is now one of its names")]
     kb = KnowledgeBase(engine)
     assert answer(kb, "context window of Wile RR2").text.startswith("Roadrunner — Context window: 64,000 tokens")
 
@@ -292,8 +293,32 @@ models:
     pairs = {(p["first"], p["second"]): p for p in map(json.loads, result.output.splitlines())}
     assert set(pairs) == {("Gemma 4 31B", "Gemma 4"), ("Gemma 4 E4B", "Gemma 4"),
                           ("Orca 3 Scout", "Orca 3 Scout (Other Co)")}
-    assert "1 other model share" in pairs[("Gemma 4 31B", "Gemma 4")]["reason"]
+    assert "but 1 other model shares the core name" in pairs[("Gemma 4 31B", "Gemma 4")]["reason"]
     assert pairs[("Orca 3 Scout", "Orca 3 Scout (Other Co)")]["suggestion"] == \
         "if they are one model, add `same_as: Orca 3 Scout` to 'Orca 3 Scout (Other Co)' in pack b"
     text = runner.invoke(cli, ["--db", db_url, "kb", "duplicates"]).output
     assert "Orca 3 Scout (Orca Labs) ~ Orca 3 Scout (Other Co) (Other Co): the same name, from two organizations" in text
+
+
+def test_reimporting_a_pack_with_a_renamed_model_is_quiet_and_removes_nothing(engine, write_pack):
+    """A record named "Name (Org)" because another organization has the name maps back to that model on
+    every later import (the shrink guard would refuse an import that lost it)."""
+    from knowledge.sync import import_pack_file
+
+    import_file(engine, write_pack("pack: a\norganizations: [{name: Orca Labs}]\n"
+                                   "models: [{name: Orca 3 Scout, org: Orca Labs}]\n"))
+    b = write_pack("""\
+pack: b
+organizations: [{name: Orca Labs}, {name: Other Co}]
+models:
+  - {name: Orca 3 Scout 17B Instruct, org: Orca Labs, context_window: 131072}
+  - {name: Orca 3 Scout, org: Other Co, context_window: 8192}
+  - {name: Roadie, org: Other Co, same_as: Orca 3 Scout}
+""", "b.yaml")
+    first = import_pack_file(engine, b)
+    assert [n.kind for n in first.notes] == ["renamed", "merged", "merged"]
+    again = import_pack_file(engine, b)
+    assert again.notes == [] and model_count(engine) == 2
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(Model.name, Model.context_window)).all())
+    assert rows == {"Orca 3 Scout": 131072, "Orca 3 Scout (Other Co)": 8192}
