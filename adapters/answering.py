@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from bot.question import Answer, Question
+from bot.values import Answer, Question
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.answers")

@@ -62,7 +62,7 @@ def _status(scheduler) -> dict:
 async def run(kb, digests: DigestSettings, service: ServiceSettings, sync: SyncSettings, once: bool) -> None:
     """Tick until cancelled (or once), posting through every configured platform; sync models.dev
     every MODELWIRE_SYNC_INTERVAL_MINUTES when that is set."""
-    from bot.scheduler import DigestScheduler
+    from bot.digests.scheduler import DigestScheduler
 
     async with contextlib.AsyncExitStack() as stack:
         publishers = await _publishers(stack)

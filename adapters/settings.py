@@ -81,7 +81,7 @@ def scheduled_sync(kb, settings: SyncSettings):
     """A started scheduled sync, or None when no interval is set."""
     if not settings.interval_minutes:
         return None
-    from bot.refresh import ScheduledSync
+    from bot.sync_job import ScheduledSync
 
     job = ScheduledSync(kb, settings.url, settings.interval_minutes)
     job.start()
@@ -92,7 +92,7 @@ def digest_scheduler(kb, publishers: dict, settings: DigestSettings):
     """A started digest scheduler for ``publishers``, or None when this process leaves digests to another."""
     if settings.scheduler == "off":
         return None
-    from bot.scheduler import DigestScheduler
+    from bot.digests.scheduler import DigestScheduler
 
     scheduler = DigestScheduler(kb, publishers, tick_seconds=settings.tick_seconds,
                                 max_attempts=settings.max_attempts)

@@ -593,7 +593,7 @@ def worker_warm(args) -> None:
     import resource
 
     from bot.engine import answer
-    from bot.question import Question
+    from bot.values import Question
 
     questions = json.loads(Path(args.questions).read_text())
     t0 = time.perf_counter()
@@ -623,7 +623,7 @@ def worker_memory(args) -> None:
     import resource
 
     from bot.engine import answer
-    from bot.question import Question
+    from bot.values import Question
 
     questions = json.loads(Path(args.questions).read_text())
     per_kind = {}
@@ -642,7 +642,7 @@ import sys, time, json
 t_start = float(sys.argv[1]); question = sys.argv[3]
 a0 = time.time()
 from bot.engine import answer
-from bot.question import Question
+from bot.values import Question
 from knowledge.store import KnowledgeBase
 a1 = time.time()
 prof = None

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from adapters.slack.publish import SlackPublisher  # noqa: E402
-from bot.outbox import plan  # noqa: E402
-from bot.scheduler import DigestScheduler  # noqa: E402
+from bot.digests.outbox import plan  # noqa: E402
+from bot.digests.scheduler import DigestScheduler  # noqa: E402
 from knowledge.db import ensure_ready, make_engine  # noqa: E402
 from knowledge.packs import import_file  # noqa: E402
 from knowledge.schema import Delivery, Subscription  # noqa: E402

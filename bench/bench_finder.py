@@ -307,7 +307,7 @@ def measure(url: str, warmup: dict, questions: list[dict], passes: int = 2) -> d
     every statement shape has been compiled and cached (SQLAlchemy) and every first-use cache built."""
     import bot.answers.finder as finder_answers
     from bot.engine import answer
-    from bot.question import Question
+    from bot.values import Question
     from knowledge.finder import find_models
     from knowledge.store import KnowledgeBase
 

@@ -127,7 +127,7 @@ def worker_ask(db_url: str, question: str, started: str) -> None:
     """Child: a fresh process's first answer, split into imports, open and answer."""
     a0 = time.time()
     from bot.engine import answer
-    from bot.question import Question
+    from bot.values import Question
     from knowledge.store import KnowledgeBase
 
     a1 = time.time()

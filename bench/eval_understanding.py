@@ -181,7 +181,7 @@ def _build_kbs(directory: Path, catalog: Path) -> dict:
 def _asker():
     """``ask(text, kb, context)`` for the imported engine; older engines without follow-ups get no context."""
     from bot.engine import answer
-    from bot.question import Question
+    from bot.values import Question
 
     takes_context = "context" in inspect.signature(answer).parameters
 

@@ -30,7 +30,7 @@ from matplotlib.transforms import offset_copy
 from PIL import Image
 
 from bot import format as fmt
-from bot.question import Chart
+from bot.values import Chart
 
 DPI = 150
 WIDTH = 1200

@@ -20,8 +20,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.clock import naive, utcnow
 from bot.engine import answer
-from bot.question import Answer, Origin, Question
+from bot.values import Answer, Origin, Question
 from knowledge.schema import Conversation
 from knowledge.store import KnowledgeBase
 
@@ -55,8 +56,8 @@ def _stored(key: str) -> str:
 
 
 def _naive_utc(now: dt.datetime | None) -> dt.datetime:
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return now.astimezone(dt.timezone.utc).replace(tzinfo=None) if now.tzinfo else now
+    now = now or utcnow()
+    return naive(now) if now.tzinfo else now
 
 
 def load(engine: Engine, key: str, now: dt.datetime | None = None) -> dict[str, Any] | None:

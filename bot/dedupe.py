@@ -8,6 +8,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.clock import naive_utcnow
 from knowledge.schema import SeenEvent
 
 KEEP = dt.timedelta(days=2)
@@ -15,7 +16,7 @@ KEEP = dt.timedelta(days=2)
 
 def first_sighting(engine: Engine, platform: str, event_id: str) -> bool:
     """Record an event id; True the first time it is seen, False for every repeat."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = naive_utcnow()
     try:
         with engine.begin() as conn:
             conn.execute(insert(SeenEvent).values(platform=platform, event_id=event_id, seen_at=now))
@@ -32,6 +33,6 @@ def release(engine: Engine, platform: str, event_id: str) -> None:
 
 def forget_old(engine: Engine) -> int:
     """Delete event ids older than the platforms' retry window; how many went."""
-    cutoff = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - KEEP
+    cutoff = naive_utcnow() - KEEP
     with engine.begin() as conn:
         return conn.execute(delete(SeenEvent).where(SeenEvent.seen_at < cutoff)).rowcount

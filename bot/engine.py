@@ -6,7 +6,8 @@ import datetime as dt
 import functools
 from dataclasses import replace
 
-from bot import families, find_command, finder, focus, followup, format as fmt, parts, subscriptions
+from bot import families, find_command, finder, focus, followup, format as fmt, parts
+from bot.digests import subscriptions
 from bot import vocabulary as V
 from bot.answers.finder import FILTERABLE, finder_answer
 from bot.answers.fields import fields_answer
@@ -16,7 +17,7 @@ from bot.answers.help import cannot_answer, help_answer, not_known, unknown_name
 from bot.answers.releases import releases_answer
 from bot.answers.scores import compare_answer, leaderboard_answer, score_answer, setting_words
 from bot.intents import Parsed, parse
-from bot.question import Answer, Question
+from bot.values import Answer, Question
 from knowledge.store import KnowledgeBase
 
 MAX_QUESTION = 2000

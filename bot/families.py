@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot import format as fmt
 from bot.answers.cards import ASKED_FIELDS, model_fields
 from bot.intents import Parsed
-from bot.question import Answer, Table
+from bot.values import Answer, Table
 from knowledge.matching import Mention, Ref
 from knowledge.store import KnowledgeBase
 

@@ -21,8 +21,8 @@ from rapidfuzz import fuzz, process
 from bot import finder
 from bot.answers.finder import finder_answer
 from bot.intents import Parsed, parse
-from bot.question import Answer
-from bot.subscribe_args import MODALITIES, Usage
+from bot.values import Answer
+from bot.digests.arguments import MODALITIES, Usage
 from knowledge.finder import SORTS, ModelQuery
 from knowledge.store import KnowledgeBase
 

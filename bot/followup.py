@@ -12,7 +12,7 @@ from typing import Any
 
 from bot import vocabulary as V
 from bot.intents import Parsed
-from bot.question import Answer
+from bot.values import Answer
 from knowledge.matching import AliasIndex, Ref
 
 _KEPT_INTENTS = frozenset({"score", "compare", "leaderboard", "model", "model_fact", "benchmark", "fact", "org",

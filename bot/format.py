@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.question import SourceRef
+from bot.values import SourceRef
 from knowledge.store import SourceInfo
 
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 from bot import vocabulary as V
 from bot.intents import Parsed
-from bot.question import Answer, SourceRef
+from bot.values import Answer, SourceRef
 
 _SPLIT = re.compile(r"\s*(?:;|,?\s+\band\b\s+|,?\s+\balso\b\s+)\s*", re.IGNORECASE)
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -5,9 +5,12 @@ Used by the terminal and by ``--json``; also the monospace fallback other adapte
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tabulate import tabulate
 
-from bot.question import Answer, Table
+if TYPE_CHECKING:  # Answer.to_dict renders with this module, so values imports it at run time
+    from bot.values import Answer, Table
 
 
 def table_text(table: Table) -> str:

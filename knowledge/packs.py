@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from knowledge import claims
 from knowledge.claims import CLAIM_FIELDS
+from knowledge.clock import naive_utcnow
 from knowledge.curation import Note
 from knowledge.identity import Known, core, merge_target
 from knowledge.factterms import index_facts
@@ -283,7 +284,7 @@ class _Writer:
             s.add(Pack(id=self.pid, title=pack.title, sha256=sha, bundled=bundled))
         else:
             row.title, row.sha256, row.bundled = pack.title, sha, bundled
-            row.imported_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            row.imported_at = naive_utcnow()
         s.flush()
         s.execute(delete(PackMember).where(PackMember.pack_id == self.pid))
         for src in pack.sources:
@@ -543,7 +544,7 @@ class _Writer:
     def _write_claims(self, records: list, targets: list[int], created: set[int]) -> None:
         """Replace this pack's claims on the models it lists; settle the models whose fields may change."""
         ids = list(dict.fromkeys(targets))
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = naive_utcnow()
         rows: dict[int, dict] = {}
         for record, model_id in zip(records, targets):
             values, sources = self._claim(record)
@@ -691,7 +692,7 @@ class _Writer:
 
     def _sync_releases(self) -> int:
         records = []
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = naive_utcnow()
         for r in self.pack.releases:
             model_id = self._ref("model", r.model) if r.model else None
             org_id = self._ref("org", r.org) if r.org else self.s.get(Model, model_id).org_id

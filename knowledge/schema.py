@@ -25,13 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from knowledge.clock import naive_utcnow
+
 
 class Base(DeclarativeBase):
     """Declarative base of every knowledge table."""
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Meta(Base):
@@ -50,7 +48,7 @@ class Pack(Base):
     title: Mapped[str | None] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64))
     bundled: Mapped[bool] = mapped_column(Boolean, default=False)
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=naive_utcnow)
 
 
 class PackMember(Base):
@@ -131,7 +129,7 @@ class ModelClaim(Base):
     pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id", ondelete="CASCADE"))
     values: Mapped[dict] = mapped_column(JSON)
     sources: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=naive_utcnow)
 
 
 class Benchmark(Base):
@@ -208,7 +206,7 @@ class Release(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(String(1000))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=naive_utcnow, index=True)
 
 
 
@@ -218,7 +216,7 @@ class SeenEvent(Base):
     __tablename__ = "seen_events"
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=naive_utcnow, index=True)
 
 
 class Conversation(Base):
@@ -230,7 +228,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     context: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=naive_utcnow, index=True)
 
 
 class ModelUpdate(Base):
@@ -243,7 +241,7 @@ class ModelUpdate(Base):
     kind: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(String(500))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=naive_utcnow, index=True)
 
 
 class Subscription(Base):
@@ -276,7 +274,7 @@ class Subscription(Base):
     license: Mapped[str | None] = mapped_column(String(100))
     """A part of the licence, lower case."""
     created_by: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=naive_utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     last_release_id: Mapped[int] = mapped_column(Integer, default=0)
@@ -314,7 +312,7 @@ class Delivery(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     message_id: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=naive_utcnow)
 
 
 Index("ix_deliveries_status_next", Delivery.status, Delivery.next_attempt_at)

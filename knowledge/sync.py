@@ -24,6 +24,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from knowledge.clock import naive_utcnow, utcnow
 from knowledge.importers.fetch import DEFAULT_URL, fetch
 from knowledge.importers.modelsdev import Notice, convert
 from knowledge.packformat import PackIn, pack_from, parse_pack
@@ -116,7 +117,7 @@ def sync_models_dev(engine: Engine, url: str = DEFAULT_URL, *, today: dt.date | 
     same = state.get("url") == url
     got = fetch(url, etag=state.get("etag") if same else None,
                 last_modified=state.get("last_modified") if same else None, timeout=timeout, retries=retries)
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = utcnow().isoformat(timespec="seconds")
     if got.status == "not_modified":
         with Session(engine) as session, session.begin():
             _write_state(session, {"checked_at": now})
@@ -275,7 +276,7 @@ def _new_releases(session: Session, before: _Snapshot, after: _Snapshot, today: 
             continue
         rows.append(dict(model_id=model_id, org_id=model.org_id, date=day, title=f"{model.name} released",
                          summary=_summary(model), source_id=model.source_id,
-                         created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)))
+                         created_at=naive_utcnow()))
     if rows:
         session.execute(insert(Release), rows)
     return [r["title"] for r in rows]
@@ -323,7 +324,7 @@ def _updates(session: Session, before: _Snapshot, after: _Snapshot) -> list[dict
 
 def _update(model_id: int, kind: str, detail: str, source_id: int | None) -> dict:
     return dict(model_id=model_id, kind=kind, detail=detail[:500], source_id=source_id,
-                created_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+                created_at=naive_utcnow())
 
 
 def _price_change(old: dict, new: dict) -> str:

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from bot.engine import answer
-from bot.question import Question
+from bot.values import Question
 from knowledge.schema import Conversation
 from tests.test_conversation import muse_spark_id
 

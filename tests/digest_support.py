@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from bot.digests.subscriptions import handle
 from bot.engine import answer
-from bot.question import Origin, Question
-from bot.subscriptions import handle
+from bot.values import Origin, Question
 from knowledge.packs import import_file
 
 _packs = itertools.count(1)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cadence import Cadence, next_due, parse_time
-from bot.subscribe_args import Usage, check, complete_zone, parse_words, resolve_zone
+from bot.digests.arguments import Usage, check, complete_zone, parse_words, resolve_zone
+from bot.digests.cadence import Cadence, next_due, parse_time
 
 UTC = dt.timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -29,7 +29,7 @@ from bot import charts
 from bot import format as fmt
 from bot.cli import cli
 from bot.engine import answer
-from bot.question import Chart, Question
+from bot.values import Chart, Question
 
 GOLDEN = Path(__file__).parent / "data" / "chart-golden.png"
 GOLDEN_TOLERANCE = 1.0

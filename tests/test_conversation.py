@@ -16,7 +16,7 @@ from adapters.discord import convert as discord_convert
 from adapters.slack import convert as slack_convert
 from bot import conversation
 from bot.conversation import TTL, answer_in_conversation, key_for, load, prune, save
-from bot.question import Origin, Question
+from bot.values import Origin, Question
 from knowledge.schema import Conversation, Model
 
 T0 = dt.datetime(2026, 11, 30, 12, 0, 0)

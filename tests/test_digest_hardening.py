@@ -18,19 +18,19 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-import bot.scheduler
+import bot.digests.scheduler
 from adapters.discord.publish import DiscordPublisher
 from adapters.discord.publish import as_delivery_error as discord_error
 from adapters.health import serve_health
 from adapters.scheduler import _status
 from adapters.slack import render as slack_render
 from adapters.slack.publish import SlackPublisher
-from bot import delivery
-from bot.delivery import BACKOFF_MAX, backoff
-from bot.outbox import failed_deliveries, status_counts
-from bot.question import Origin
-from bot.scheduler import DigestScheduler
-from bot.subscriptions import naive
+from bot.clock import naive
+from bot.digests import delivery
+from bot.digests.delivery import BACKOFF_MAX, backoff
+from bot.digests.outbox import failed_deliveries, status_counts
+from bot.digests.scheduler import DigestScheduler
+from bot.values import Origin
 from knowledge.schema import Delivery, Subscription
 from tests.digest_support import Clock, add_releases, ask, slack_origin, subscribe
 from tests.fakes.discord import CHANNEL_ID, TOKEN
@@ -233,14 +233,14 @@ async def test_a_restart_after_the_first_part_went_out_sends_only_the_rest(kb, f
     sched = slack_scheduler(kb, fake, clock)
     await sched.tick()
     add_releases(kb, tmp_path, *many(70, summary="Long synthetic release notes. " * 60))
-    from bot.outbox import claim, plan
+    from bot.digests.outbox import claim, plan
 
     plan(kb, clock())
     [first] = claim(kb.engine, "dead-worker", clock(), 10, ["slack"])
     publisher = sched.courier.publishers["slack"]
     answer, part = sched.courier.part(first.release_ids, first.heading, first.update_ids, publisher.fits)
     assert part is not None and part.rest_release_ids
-    from bot.delivery import Target
+    from bot.digests.delivery import Target
 
     await publisher.publish(Target("slack", "T0001", "C0001"), answer, first.key)  # then the process dies
     clock.advance(minutes=3)  # the lease runs out
@@ -273,7 +273,7 @@ async def test_scheduler_healthz_fails_once_the_last_good_tick_is_older_than_thr
         def broken(*_args):
             raise RuntimeError("database unreachable")
 
-        monkeypatch.setattr(bot.scheduler, "plan", broken)
+        monkeypatch.setattr(bot.digests.scheduler, "plan", broken)
         clock.advance(seconds=60)
         await sched._safe_tick()  # fails, but the last good tick is only 60 s old
         assert (await healthz())[0] == 200

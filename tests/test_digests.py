@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.slack.publish import SlackPublisher
-from bot.delivery import Target
-from bot.outbox import claim, plan
-from bot.question import Origin, Question
-from bot.scheduler import DigestScheduler
-from bot.subscriptions import handle
+from bot.digests.delivery import Target
+from bot.digests.outbox import claim, plan
+from bot.digests.scheduler import DigestScheduler
+from bot.digests.subscriptions import handle
+from bot.values import Origin, Question
 from knowledge.schema import Delivery, Subscription
 from tests.digest_support import Clock, add_releases, ask, slack_origin, subscribe
 
@@ -292,7 +292,7 @@ async def test_a_crash_after_sending_before_recording_does_not_double(kb, fake, 
 
 
 async def test_a_lost_claim_is_not_overwritten_by_the_worker_that_lost_it(kb, fake, tmp_path):
-    from bot.outbox import Outcome, record
+    from bot.digests.outbox import Outcome, record
 
     clock = Clock(START)
     subscribe(kb, "instant", slack_origin(), clock())
@@ -387,7 +387,7 @@ async def test_only_platforms_this_process_can_post_to_are_claimed(kb, fake, tmp
 
 
 async def test_build_digest_groups_by_organization_and_numbers_sources_in_reading_order():
-    from bot.digests import DigestItem, UpdateItem, build_digest
+    from bot.digests.builder import DigestItem, UpdateItem, build_digest
     from knowledge.store import SourceInfo
 
     a = SourceInfo(1, "a", "Launch post A", "Pub", "https://example.invalid/a", dt.date(2026, 5, 1))

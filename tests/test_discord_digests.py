@@ -23,10 +23,10 @@ from adapters.discord.app import DiscordBot
 from adapters.discord.publish import DiscordPublisher
 from adapters.discord.settings import DiscordSettings
 from adapters.settings import DigestSettings
-from bot.delivery import Target
-from bot.outbox import claim, plan
-from bot.question import Origin
-from bot.scheduler import DigestScheduler
+from bot.digests.delivery import Target
+from bot.digests.outbox import claim, plan
+from bot.digests.scheduler import DigestScheduler
+from bot.values import Origin
 from knowledge.schema import Delivery, Subscription
 from tests.digest_support import Clock, add_releases, ask, subscribe
 from tests.fakes.discord import APP_ID, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, TOKEN, USER_ID, FakeDiscord

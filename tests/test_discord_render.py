@@ -17,7 +17,7 @@ from bot.answers.help import EXAMPLES
 from bot.cli import cli
 from bot.engine import answer as engine_answer
 from bot.plaintext import table_text
-from bot.question import Answer, Origin, Question, SourceRef, Table
+from bot.values import Answer, Origin, Question, SourceRef, Table
 
 LIVE_PING = re.compile(r"@everyone|@here|<@!?\d+>|<@&\d+>")
 PINGS = "@everyone @here <@123> <@!123> <@&456>"

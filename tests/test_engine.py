@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import answer
-from bot.question import Question
+from bot.values import Question
 from knowledge.packs import import_file
 
 FIXTURE = Path(__file__).parent / "data" / "engine-fixture.yaml"

@@ -11,7 +11,7 @@ import datetime as dt
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from bot.engine import answer
-from bot.question import Answer, Question
+from bot.values import Answer, Question
 
 NAMES = ["Muse Spark", "GPT-5.4", "GPT-5.4 Pro", "Claude Opus 4.6", "Gemini 3.1 Pro", "Llama 4 Maverick",
          "GPQA Diamond", "ARC-AGI-2", "HealthBench Hard", "CharXiv Reasoning", "SWE-bench Verified",

@@ -21,7 +21,7 @@ from adapters.discord import convert as discord_convert
 from adapters.slack import convert as slack_convert
 from adapters.slack.app import SlackBot
 from bot.engine import answer
-from bot.question import Question
+from bot.values import Question
 from knowledge.schema import Organization
 from knowledge.store import KnowledgeBase
 from tests.fakes.discord import APP_ID, FakeDiscord

@@ -21,7 +21,7 @@ import re
 import pytest
 
 from bot.engine import answer
-from bot.question import Question
+from bot.values import Question
 from tests.test_finder import load, reference
 
 TODAY = dt.date(2026, 11, 30)

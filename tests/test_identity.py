@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.engine import answer as engine_answer
-from bot.question import Question
+from bot.values import Question
 from knowledge.identity import core, extends, is_size, merge_target, Known, name_tokens
 from knowledge.packs import import_file
 from knowledge.schema import Model, ModelClaim

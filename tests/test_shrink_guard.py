@@ -134,7 +134,7 @@ def test_the_limit_is_a_setting(kb, monkeypatch):
 
 @pytest.mark.asyncio
 async def test_a_refused_sync_keeps_the_validators_and_the_scheduled_sync_logs_it(kb, caplog):
-    from bot.refresh import ScheduledSync
+    from bot.sync_job import ScheduledSync
 
     server = await HttpFile(raw(catalogue())).start()
     try:

@@ -16,7 +16,7 @@ from adapters.pictures import THREAD_PREFIX
 from adapters.slack.app import SlackBot
 from bot import charts
 from bot.engine import answer
-from bot.question import Question
+from bot.values import Question
 from tests.fakes.slack import FakeSlack
 from tests.slack_support import RunningApp, settings_for
 

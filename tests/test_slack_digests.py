@@ -124,8 +124,8 @@ async def test_the_app_runs_the_digest_scheduler_and_stops_it(kb, fake, tmp_path
     fake.users["U0001"] = ADMIN
     settings = settings_for(fake).model_copy(update={"port": 0})
     bot = SlackBot(kb, settings)
-    from bot.subscriptions import handle
-    from bot.question import Origin, Question
+    from bot.digests.subscriptions import handle
+    from bot.values import Origin, Question
 
     handle(Question(text="subscribe instant", command="subscribe", args={"text": "instant"},
                     origin=Origin(platform="slack", workspace="T0001", channel="C0042", can_manage=True)), kb,

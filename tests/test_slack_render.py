@@ -13,7 +13,7 @@ import pytest
 from adapters.slack import convert, render
 from bot.answers.help import EXAMPLES
 from bot.engine import answer as engine_answer
-from bot.question import Answer, Question, SourceRef, Table
+from bot.values import Answer, Question, SourceRef, Table
 
 PINGS = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<!subteam^S1>", "<#C123>"]
 NASTY = "R&D " + " ".join(PINGS) + " a<b>c"

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.slack.publish import SlackPublisher
-from bot.scheduler import DigestScheduler
-from bot.subscriptions import utcnow
+from bot.clock import utcnow
+from bot.digests.scheduler import DigestScheduler
 from knowledge.schema import Delivery, Subscription
 from tests.digest_support import add_releases, slack_origin, subscribe
 from tests.polling import eventually

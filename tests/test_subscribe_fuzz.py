@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from adapters.slack.app import SlackBot
-from bot.question import Question
-from bot.subscribe_args import Spec, Usage, check, parse_price, parse_size, parse_words
-from bot.subscriptions import handle, request_from
+from bot.values import Question
+from bot.digests.arguments import Spec, Usage, check, parse_price, parse_size, parse_words, request_from
+from bot.digests.subscriptions import handle
 from tests.digest_support import slack_origin, subscribe
 from tests.slack_support import RunningApp, settings_for
 

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from adapters.discord.publish import DiscordPublisher
 from adapters.slack.publish import SlackPublisher
-from bot import digests
-from bot.outbox import plan
-from bot.scheduler import DigestScheduler
-from bot.subscribe_args import Usage, check, parse_words
-from bot.subscriptions import query_of, request_from
+from bot.digests import builder as digests
+from bot.digests.outbox import plan
+from bot.digests.scheduler import DigestScheduler
+from bot.digests.arguments import Usage, check, parse_words, request_from
+from bot.digests.builder import query_of
 from knowledge.finder import ModelQuery
 from knowledge.packs import import_file
 from knowledge.schema import Delivery, Subscription

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.slack.publish import SlackPublisher
-from bot.scheduler import DigestScheduler
+from bot.digests.scheduler import DigestScheduler
 from knowledge.importers.fetch import FetchError
 from knowledge.importers.modelsdev import ModelsDevError
 from knowledge.schema import Model, ModelUpdate, Release, Score
@@ -202,7 +202,7 @@ async def test_the_cli_syncs_and_imports(db_url, server, tmp_path):
 
 
 async def test_the_scheduled_sync_runs_at_start_and_logs_failures(kb, server, caplog):
-    from bot.refresh import ScheduledSync
+    from bot.sync_job import ScheduledSync
 
     job = ScheduledSync(kb, server.url, minutes=60)
     job.start()

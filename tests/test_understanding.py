@@ -13,7 +13,7 @@ import pytest
 
 from bench.eval_understanding import CASES, TODAY, check, load_cases, phrasings
 from bot.engine import answer
-from bot.question import Question
+from bot.values import Question
 from knowledge.store import KnowledgeBase
 
 ALL_CASES = load_cases(CASES)

@@ -21,7 +21,7 @@ import click
 from adapters.console.render import render
 from bot.cli import open_kb
 from bot.conversation import answer_in_conversation
-from bot.question import Origin, Question
+from bot.values import Origin, Question
 
 ORIGIN = Origin(platform="console")
 MAX_CONVERSATION = 200

@@ -12,7 +12,7 @@ import click
 from adapters.console.render import render
 from bot.cli import open_kb
 from bot.engine import answer
-from bot.question import Origin, Question
+from bot.values import Origin, Question
 
 CHANNEL_HELP = "The channel: PLATFORM:WORKSPACE/CHANNEL (e.g. slack:T0123/C0456); default: this terminal."
 
@@ -85,7 +85,7 @@ def digest_preview(ctx: click.Context, channel: str | None) -> None:
 @click.pass_context
 def digest_status(ctx: click.Context, show_failed: bool) -> None:
     """Count deliveries by status; with --failed, list those given up and why."""
-    from bot.outbox import status_counts, failed_deliveries
+    from bot.digests.outbox import failed_deliveries, status_counts
 
     kb = open_kb(ctx)
     for status, count in status_counts(kb.engine).items():

@@ -7,8 +7,8 @@ import itertools
 import sys
 
 from adapters.console.render import render
-from bot.delivery import Target
-from bot.question import Answer
+from bot.digests.delivery import Target
+from bot.values import Answer
 
 
 class ConsolePublisher:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from bot.plaintext import render as plain
-from bot.question import Answer
+from bot.values import Answer
 
 
 def render(answer: Answer, color: bool | None = None) -> str:

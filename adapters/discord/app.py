@@ -37,11 +37,11 @@ from adapters.health import connection, serve_health, with_digests
 from adapters.settings import (AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, answer_pool, load,
                                start_background, stop_background)
 from bot import charts
-from bot.cadence import DAYS
+from bot.digests.cadence import DAYS
 from bot.find_command import MAX_LIMIT
-from bot.subscribe_args import MODALITIES, complete_zone
+from bot.digests.arguments import MODALITIES, complete_zone
 from bot.conversation import answer_in_conversation
-from bot.question import Answer, Origin, Question
+from bot.values import Answer, Origin, Question
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.discord")

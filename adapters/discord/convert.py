@@ -16,7 +16,7 @@ import re
 
 from bot.conversation import key_for
 from bot.find_command import OPTIONS as FIND_OPTIONS
-from bot.question import Origin, Question
+from bot.values import Origin, Question
 
 ASK_PREFIX = "modelwire:ask:"
 """custom_id of a "did you mean" button: the prefix, the button's index, ':', the question to ask."""

@@ -9,8 +9,8 @@ import aiohttp
 import discord
 
 from adapters.discord import render
-from bot.delivery import DeliveryError, Target, parse_retry_after
-from bot.question import Answer
+from bot.digests.delivery import DeliveryError, Target, parse_retry_after
+from bot.values import Answer
 
 NONE = discord.AllowedMentions.none()
 

@@ -17,7 +17,7 @@ import re
 from adapters.discord.convert import ask_custom_id
 from bot.charts import alt_text
 from bot.plaintext import table_text
-from bot.question import Answer
+from bot.values import Answer
 
 MAX_TITLE = 256
 MAX_DESCRIPTION = 4096

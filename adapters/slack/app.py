@@ -34,7 +34,7 @@ from adapters.slack.settings import ConfigError, SlackSettings, load_settings
 from bot import charts
 from bot.dedupe import first_sighting, forget_old, release
 from bot.conversation import answer_in_conversation
-from bot.question import Answer, Question
+from bot.values import Answer, Question
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.slack")

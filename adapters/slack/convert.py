@@ -16,7 +16,7 @@ import html
 import re
 
 from bot.conversation import key_for
-from bot.question import Origin, Question
+from bot.values import Origin, Question
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _ON = re.compile(r"\s+on\s+", re.I)

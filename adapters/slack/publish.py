@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
-from bot.delivery import DeliveryError, Target, parse_retry_after
-from bot.question import Answer
+from bot.digests.delivery import DeliveryError, Target, parse_retry_after
+from bot.values import Answer
 
 EVENT_TYPE = "modelwire_digest"
 GONE = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived", "team_access_not_granted",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from adapters.pictures import FILENAME
 from bot.charts import alt_text
 from bot.plaintext import render as plain_text, table_text
-from bot.question import Answer
+from bot.values import Answer
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

@@ -7,7 +7,7 @@ from bot.answers import provenance
 from bot.answers.facts import best_facts, fact_lines
 from bot.answers.scores import leaderboard_answer
 from bot.intents import Parsed
-from bot.question import Answer, Table
+from bot.values import Answer, Table
 from knowledge.matching import Ref
 from knowledge.store import KnowledgeBase
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from bot import format as fmt
 from bot import vocabulary as V
 from bot.intents import Parsed
-from bot.question import Answer
+from bot.values import Answer
 from knowledge.factterms import stem, topic_term
 from knowledge.matching import Ref, normalize
 from knowledge.store import FactInfo, KnowledgeBase

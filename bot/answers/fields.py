@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import format as fmt
 from bot.answers import provenance
 from bot.answers.cards import ASKED_FIELDS, FIELD_LABELS, FIELD_NOUNS, model_fields
-from bot.question import Answer, Table
+from bot.values import Answer, Table
 from knowledge.matching import Ref
 from knowledge.store import KnowledgeBase
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot import format as fmt
 from bot.answers import provenance
-from bot.question import Answer, Chart, Table
+from bot.values import Answer, Chart, Table
 from knowledge.finder import Found, FoundModel, ModelQuery, find_models
 from knowledge.store import KnowledgeBase
 

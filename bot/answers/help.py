@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import format as fmt
-from bot.question import Answer
+from bot.values import Answer
 from knowledge.matching import Mention
 from knowledge.store import KnowledgeBase
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot import format as fmt
 from bot.answers import provenance
-from bot.question import Answer, Table
+from bot.values import Answer, Table
 from knowledge.finder import ModelQuery, find_models
 from knowledge.matching import Ref
 from knowledge.store import KnowledgeBase

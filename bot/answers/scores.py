@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from bot import format as fmt
-from bot.question import Answer, Chart, Table
+from bot.values import Answer, Chart, Table
 from knowledge.matching import Ref, normalize
 from knowledge.schema import Benchmark
 from knowledge.store import KnowledgeBase, ScoreInfo

@@ -25,8 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.digests import Matcher
-from bot.subscriptions import aware, naive, next_schedule, query_of
+from bot.clock import aware, naive
+from bot.digests.builder import Matcher, query_of
+from bot.digests.cadence import next_schedule
 from knowledge.schema import Delivery, Subscription
 from knowledge.store import KnowledgeBase
 

@@ -18,9 +18,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from bot.digests import build_digest, items, update_items
-from bot.outbox import Claim, Outcome, Split, claim, record, release_claims
-from bot.question import Answer
+from bot.clock import utcnow
+from bot.digests.builder import build_digest, items, update_items
+from bot.digests.outbox import Claim, Outcome, Split, claim, record, release_claims
+from bot.values import Answer
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.digests")
@@ -103,7 +104,7 @@ def parse_retry_after(value, now: dt.datetime | None = None) -> float | None:
                 when = email.utils.parsedate_to_datetime(text)
                 if when.tzinfo is None:
                     when = when.replace(tzinfo=dt.timezone.utc)
-                seconds = (when - (now or dt.datetime.now(dt.timezone.utc))).total_seconds()
+                seconds = (when - (now or utcnow())).total_seconds()
     except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if math.isnan(seconds):

@@ -1,9 +1,11 @@
-"""The platform-neutral question that adapters hand in and the answer they get back. No markup."""
+"""The core's value types: the question adapters hand in, the answer they get back and its parts. No markup."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from bot.plaintext import render
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,6 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape of an answer; ``text`` is the complete plain-text rendering."""
-        from bot.plaintext import render
-
         data = asdict(self)
         del data["context"]
         data["body"] = self.text

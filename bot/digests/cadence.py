@@ -1,9 +1,10 @@
 """When digests are due: ``instant``, ``daily HH:MM`` or ``weekly DAY HH:MM`` in a channel's time zone.
 
-Pure functions over aware datetimes. A period is one local day (daily) or one local week (weekly),
-named by its local date, so a digest can be due at most once per period, even on the night the
-clocks go back and a local time happens twice. A local time the clocks skip (02:30 on the night
-they go forward) is due at the same UTC offset as before the change, i.e. an hour later locally.
+Pure functions over aware datetimes (``next_schedule`` answers in the database's naive UTC). A
+period is one local day (daily) or one local week (weekly), named by its local date, so a digest can
+be due at most once per period, even on the night the clocks go back and a local time happens twice.
+A local time the clocks skip (02:30 on the night they go forward) is due at the same UTC offset as
+before the change, i.e. an hour later locally.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from bot.clock import naive
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -68,3 +71,14 @@ def next_due(cadence: Cadence, zone: ZoneInfo, after: dt.datetime) -> tuple[str,
         if due > after:
             return candidate.isoformat(), due
     raise AssertionError("a daily or weekly time always falls within nine days")  # pragma: no cover
+
+
+def cadence_of(sub) -> Cadence:
+    """The stored cadence of a subscription."""
+    return Cadence(sub.cadence, parse_time(sub.at_time) if sub.at_time else None, sub.weekday)
+
+
+def next_schedule(sub, after: dt.datetime) -> tuple[str | None, dt.datetime | None]:
+    """A subscription's (or subscription row's) next period and due time (naive UTC), the first after ``after``."""
+    due = next_due(cadence_of(sub), ZoneInfo(sub.timezone), after)
+    return (due[0], naive(due[1])) if due else (None, None)

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.clock import utcnow
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.sync")
@@ -57,7 +58,7 @@ class ScheduledSync:
         """Start syncing on the running event loop."""
         self._apscheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
         self._apscheduler.add_job(self.run_once, IntervalTrigger(minutes=self.minutes), id="sync", max_instances=1,
-                                  coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc))
+                                  coalesce=True, next_run_time=utcnow())
         self._apscheduler.start()
         log.info("models.dev sync every %s minutes from %s", self.minutes, self.url)
 

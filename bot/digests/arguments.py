@@ -1,6 +1,7 @@
 """The arguments of ``subscribe``: typed words or slash-command options -> a checked subscription spec.
 
-``parse_words`` reads ``[instant | daily HH:MM | weekly DAY HH:MM] [tz ZONE] [org NAME ...]
+``spec_from`` is the way in: ``request_from`` reads the options (``parse_words`` the typed words), then
+``check`` resolves them. ``parse_words`` reads ``[instant | daily HH:MM | weekly DAY HH:MM] [tz ZONE] [org NAME ...]
 [open-weights] [input MODALITY] [min-context SIZE] [max-price DOLLARS] [reasoning] [tool-calling]
 [licence WORD] [updates]``; ``check`` resolves names and zones and reads sizes and prices. Both raise
 ``Usage`` with one line saying what is wrong (and the closest valid values), which callers show with
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from rapidfuzz import fuzz, process
 
-from bot.cadence import DAYS, Cadence, parse_time, parse_weekday
+from bot.digests.cadence import DAYS, Cadence, parse_time, parse_weekday
 from knowledge.matching import AliasIndex
 
 USAGE = ("subscribe [instant | daily HH:MM | weekly DAY HH:MM] [tz ZONE] [org NAME ...] [open-weights] "
@@ -112,6 +113,30 @@ class Spec:
     tool_calling: bool = False
     licence: str | None = None
     """A part of the licence, lower case ("mit", "apache")."""
+
+
+def spec_from(args: dict, index: AliasIndex, licences: Iterable[str] = ()) -> Spec:
+    """The checked subscription a ``subscribe`` command asks for (``args`` as in ``request_from``, with
+    ``default_tz``, the zone when none is given); raise Usage naming the first problem."""
+    return check(request_from(args), index, args.get("default_tz") or "UTC", licences)
+
+
+def request_from(args: dict) -> Request:
+    """A Request from typed words (``args["text"]``) or from structured slash-command options."""
+    if "text" in args:
+        return parse_words(args["text"] or "")
+    # A day with no cadence means weekly, as in typed words ("subscribe friday 17:00"); else daily.
+    cadence = args.get("cadence") or ("weekly" if args.get("day") else "daily")
+    req = Request(cadence=cadence, at=args.get("time"), day=args.get("day"),
+                  zone=args.get("tz"), orgs=list(args.get("orgs") or []),
+                  open_weights=bool(args.get("open_weights")), modality=args.get("input"),
+                  updates=bool(args.get("updates")), min_context=args.get("min_context"),
+                  max_price=args.get("max_price"), reasoning=bool(args.get("reasoning")),
+                  tool_calling=bool(args.get("tool_calling")),
+                  licence=args.get("licence") or args.get("license"))
+    if req.cadence not in ("instant", "daily", "weekly"):
+        raise Usage(f"'{shown(req.cadence)}' is not a cadence: use instant, daily or weekly.")
+    return req
 
 
 def parse_words(text: str) -> Request:

@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.delivery import GIVE_BACK_SECONDS, Courier, DrainStats, Publisher
-from bot.outbox import plan
-from bot.subscriptions import utcnow
+from bot.digests.delivery import GIVE_BACK_SECONDS, Courier, DrainStats, Publisher
+from bot.digests.outbox import plan
+from bot.clock import utcnow
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.scheduler")
@@ -100,7 +100,7 @@ class DigestScheduler:
         self.started_at = self.clock()
         self._apscheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
         self._apscheduler.add_job(self._safe_tick, IntervalTrigger(seconds=self.tick_seconds), id="digests",
-                                  max_instances=1, coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc))
+                                  max_instances=1, coalesce=True, next_run_time=utcnow())
         self._apscheduler.start()
         log.info("digest scheduler started (every %s s)", self.tick_seconds)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot import format as fmt
-from bot.question import Answer
+from bot.values import Answer
 from knowledge.finder import ModelQuery, find_models
 from knowledge.store import KnowledgeBase, ReleaseInfo, SourceInfo, UpdateInfo
 
@@ -92,6 +92,24 @@ class Matcher:
 
 def _org_ok(query: ModelQuery, org_id: int | None) -> bool:
     return not query.orgs or org_id in query.orgs
+
+
+def query_of(kb: KnowledgeBase, sub) -> ModelQuery:
+    """A subscription's filters (a Subscription or a row of its table) as a finder query: organizations
+    widened to their units (Meta -> its labs), open weights, input modality and the finder filters.
+    Subscriptions with the same filters share one query (kept until the knowledge changes)."""
+    key = (tuple(sub.org_ids or ()), bool(sub.open_weights_only), sub.modality, sub.reasoning, sub.tool_calling,
+           sub.min_context, sub.max_input_price, sub.license)
+    return kb.memo(("subscription-query", key), lambda: _query(kb, *key))
+
+
+def _query(kb: KnowledgeBase, org_ids, open_weights, modality, reasoning, tool_calling, min_context, max_price,
+           licence) -> ModelQuery:
+    orgs = tuple(dict.fromkeys(i for o in org_ids for i in kb.org_family(o)))
+    return ModelQuery(orgs=orgs, open_weights=True if open_weights else None,
+                      input_modalities=(modality,) if modality else (), reasoning=reasoning,
+                      tool_calling=tool_calling, min_context=min_context, max_input_price=max_price,
+                      license=licence, limit=None)
 
 
 def key_scores(kb: KnowledgeBase, model_id: int) -> tuple[str, ...]:

@@ -14,11 +14,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import format as fmt
-from bot.cadence import Cadence, next_due, parse_time
-from bot.digests import Matcher, build_digest, items, update_items
-from bot.question import Answer, Origin, Question, Table
-from bot.subscribe_args import USAGE, Request, Spec, Usage, check, is_number, parse_words, shown
-from knowledge.finder import ModelQuery
+from bot.clock import aware, naive, utcnow
+from bot.digests.arguments import USAGE, Spec, Usage, is_number, spec_from
+from bot.digests.builder import Matcher, build_digest, items, query_of, update_items
+from bot.digests.cadence import cadence_of, next_schedule
+from bot.values import Answer, Origin, Question, Table
 from knowledge.schema import Model, Subscription
 from knowledge.store import KnowledgeBase
 
@@ -28,21 +28,6 @@ WHO_MAY = {
     "slack": "workspace admins and the people on modelwire's allow-list",
 }
 PREVIEW_LIMIT = 20
-
-
-def utcnow() -> dt.datetime:
-    """Now, as an aware UTC datetime."""
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def naive(moment: dt.datetime) -> dt.datetime:
-    """An aware datetime as the naive UTC value the database stores."""
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
-def aware(moment: dt.datetime) -> dt.datetime:
-    """A stored naive UTC value as an aware datetime."""
-    return moment.replace(tzinfo=dt.timezone.utc)
 
 
 def channel_of(origin: Origin) -> tuple[str, str, str]:
@@ -73,28 +58,9 @@ def _usage(text: str, problem: str, title: str = "Can't subscribe like that", us
     return Answer(text, "usage", False, title, f"{problem}\nUsage: {usage}")
 
 
-def request_from(args: dict) -> Request:
-    """A Request from typed words (``args["text"]``) or from structured slash-command options."""
-    if "text" in args:
-        return parse_words(args["text"] or "")
-    # A day with no cadence means weekly, as in typed words ("subscribe friday 17:00"); else daily.
-    cadence = args.get("cadence") or ("weekly" if args.get("day") else "daily")
-    req = Request(cadence=cadence, at=args.get("time"), day=args.get("day"),
-                  zone=args.get("tz"), orgs=list(args.get("orgs") or []),
-                  open_weights=bool(args.get("open_weights")), modality=args.get("input"),
-                  updates=bool(args.get("updates")), min_context=args.get("min_context"),
-                  max_price=args.get("max_price"), reasoning=bool(args.get("reasoning")),
-                  tool_calling=bool(args.get("tool_calling")),
-                  licence=args.get("licence") or args.get("license"))
-    if req.cadence not in ("instant", "daily", "weekly"):
-        raise Usage(f"'{shown(req.cadence)}' is not a cadence: use instant, daily or weekly.")
-    return req
-
-
 def _subscribe(question: Question, kb: KnowledgeBase, now: dt.datetime) -> Answer:
     try:
-        spec = check(request_from(question.args), kb.index(), question.args.get("default_tz") or "UTC",
-                     known_licences(kb))
+        spec = spec_from(question.args, kb.index(), known_licences(kb))
     except Usage as problem:
         return _usage(question.text, str(problem))
     platform, workspace, channel = channel_of(question.origin)
@@ -121,17 +87,6 @@ def _subscribe(question: Question, kb: KnowledgeBase, now: dt.datetime) -> Answe
         return _confirm(question.text, sub, kb, "Subscribed to release digests", "This channel now gets")
 
 
-def cadence_of(sub) -> Cadence:
-    """The stored cadence of a subscription."""
-    return Cadence(sub.cadence, parse_time(sub.at_time) if sub.at_time else None, sub.weekday)
-
-
-def next_schedule(sub, after: dt.datetime) -> tuple[str | None, dt.datetime | None]:
-    """A subscription's (or subscription row's) next period and due time (naive UTC), the first after ``after``."""
-    due = next_due(cadence_of(sub), ZoneInfo(sub.timezone), after)
-    return (due[0], naive(due[1])) if due else (None, None)
-
-
 def schedule_next(sub: Subscription, after: dt.datetime) -> None:
     """Set the subscription's next period and due time, the first after ``after``."""
     sub.next_period, sub.next_due_at = next_schedule(sub, after)
@@ -148,24 +103,6 @@ def _same(sub: Subscription, spec: Spec) -> bool:
             and tuple(sub.org_ids or ()) == spec.org_ids and sub.open_weights_only == spec.open_weights
             and sub.modality == spec.modality and sub.include_updates == spec.updates
             and all(getattr(sub, name) == value for name, value in finder_columns(spec).items()))
-
-
-def query_of(kb: KnowledgeBase, sub) -> ModelQuery:
-    """A subscription's filters (a Subscription or a row of its table) as a finder query: organizations
-    widened to their units (Meta -> its labs), open weights, input modality and the finder filters.
-    Subscriptions with the same filters share one query (kept until the knowledge changes)."""
-    key = (tuple(sub.org_ids or ()), bool(sub.open_weights_only), sub.modality, sub.reasoning, sub.tool_calling,
-           sub.min_context, sub.max_input_price, sub.license)
-    return kb.memo(("subscription-query", key), lambda: _query(kb, *key))
-
-
-def _query(kb: KnowledgeBase, org_ids, open_weights, modality, reasoning, tool_calling, min_context, max_price,
-           licence) -> ModelQuery:
-    orgs = tuple(dict.fromkeys(i for o in org_ids for i in kb.org_family(o)))
-    return ModelQuery(orgs=orgs, open_weights=True if open_weights else None,
-                      input_modalities=(modality,) if modality else (), reasoning=reasoning,
-                      tool_calling=tool_calling, min_context=min_context, max_input_price=max_price,
-                      license=licence, limit=None)
 
 
 def known_licences(kb: KnowledgeBase) -> list[str]:
