@@ -21,8 +21,8 @@ from concurrent.futures import Executor
 from dataclasses import asdict
 
 from matplotlib.axes import Axes
-from matplotlib.collections import PolyCollection
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch

@@ -333,7 +333,7 @@ def kb_export(ctx: click.Context, pack_id: str | None, output: Path | None) -> N
     try:
         document = export_pack(base.engine, pack_id)
     except LookupError:
-        raise click.ClickException(f"no pack '{pack_id}' in the knowledge base (see: modelwire kb stats)")
+        raise click.ClickException(f"no pack '{pack_id}' in the knowledge base (see: modelwire kb stats)") from None
     as_json = output is not None and output.suffix.lower() == ".json"
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if as_json else \
         yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)

@@ -6,18 +6,20 @@ import datetime as dt
 import functools
 from dataclasses import replace
 
-from bot import families, find_command, finder, focus, followup, format as fmt, parts
-from bot.digests import subscriptions
+from bot import families, find_command, finder, focus, followup, parts
+from bot import format as fmt
 from bot import vocabulary as V
-from bot.answers.finder import FILTERABLE, finder_answer
-from bot.answers.fields import fields_answer
 from bot.answers.cards import benchmark_card, model_card, model_fact_answer, org_card
 from bot.answers.facts import fact_answer, not_held, specific_words
+from bot.answers.fields import fields_answer
+from bot.answers.finder import FILTERABLE, finder_answer
 from bot.answers.help import cannot_answer, help_answer, not_known, unknown_names
 from bot.answers.releases import releases_answer
 from bot.answers.scores import compare_answer, leaderboard_answer, score_answer, setting_words
+from bot.digests import subscriptions
 from bot.intents import Parsed, parse
 from bot.values import Answer, Question
+from knowledge.matching import Ref
 from knowledge.store import KnowledgeBase
 
 MAX_QUESTION = 2000
@@ -189,7 +191,7 @@ def _find(kb: KnowledgeBase, text: str, p: Parsed) -> Answer | None:
         ranked = p.has(V.LEADERBOARD_WORDS) or query.sort in (None, "score")
         if len(p.benchmarks) > 1 or not ranked:
             return None
-        bench = kb.benchmark(p.benchmarks[0][1])
+        bench = kb.benchmark(p.benchmarks[0].id)
         query = replace(query, sort="score", benchmark=bench.id, higher_is_better=bench.higher_is_better,
                         descending=bench.higher_is_better, limit=query.limit if p.count else 10)
         return finder_answer(kb, text, query, bench.name, bench.unit)
@@ -239,12 +241,12 @@ def _about_model(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
 
 def _org_on_benchmarks(kb: KnowledgeBase, text: str, p: Parsed) -> Answer:
     """An organization's models on a benchmark ("mistral gpqa"): those with a score, side by side."""
-    family = [i for o in p.orgs for i in kb.org_family(o[1])]
+    family = [i for o in p.orgs for i in kb.org_family(o.id)]
     models = [m.id for m in kb.models_of(family)]
-    scored = list(dict.fromkeys(s.model_id for s in kb.scores(models, [b[1] for b in p.benchmarks])))
+    scored = list(dict.fromkeys(s.model_id for s in kb.scores(models, [b.id for b in p.benchmarks])))
     if not scored:
         return _about_benchmark(kb, text, p)
-    p.models = [("model", i) for i in scored[: families.MAX_MEMBERS]]
+    p.models = [Ref("model", i) for i in scored[: families.MAX_MEMBERS]]
     names = fmt.join_names([kb.index().name(o) for o in p.orgs])
     p.notes.append(f"{names}: {fmt.count(len(scored), 'model')} with a score here.")
     if len(p.models) == 1:

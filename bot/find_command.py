@@ -20,9 +20,9 @@ from rapidfuzz import fuzz, process
 
 from bot import finder
 from bot.answers.finder import finder_answer
+from bot.digests.arguments import MODALITIES, Usage
 from bot.intents import Parsed, parse
 from bot.values import Answer
-from bot.digests.arguments import MODALITIES, Usage
 from knowledge.finder import SORTS, ModelQuery
 from knowledge.store import KnowledgeBase
 
@@ -76,7 +76,8 @@ def typed(args: dict[str, Any]) -> bool:
 
 def usage_answer(question: str, problem: str, usage: str = USAGE) -> Answer:
     """A find that cannot run: the problem (with "Did you mean ...") and the usage line; nothing found."""
-    return Answer(question, "unknown", False, "Can't find models like that", f"{problem}\nUsage: {usage}")
+    return Answer(question=question, intent="unknown", found=False, title="Can't find models like that",
+                  text=f"{problem}\nUsage: {usage}")
 
 
 def query_from_words(kb: KnowledgeBase, words: str, today: dt.date | None = None) -> ModelQuery:
@@ -100,10 +101,10 @@ def query_from_words(kb: KnowledgeBase, words: str, today: dt.date | None = None
 def check_names(kb: KnowledgeBase, words: str, parsed: Parsed) -> None:
     """Names in the words must be organizations: a model, a family of models, a name that could be several
     things, or an unknown name after "by"/"from" would otherwise be left out and every model listed."""
-    named = [(m.text, m.refs) for m in parsed.families] + [(kb.model(r[1]).name, [r]) for r in parsed.models]
+    named = [(m.text, m.refs) for m in parsed.families] + [(kb.model(r.id).name, [r]) for r in parsed.models]
     if named:
         text, refs = named[0]
-        makers = sorted({kb.org(kb.model(r[1]).org_id).name for r in refs if r[0] == "model"})
+        makers = sorted({kb.org(kb.model(r.id).org_id).name for r in refs if r.kind == "model"})
         hint = f" Did you mean {' or '.join(makers[:3])} models?" if makers else ""
         what = "a model" if len(refs) == 1 else "models"
         raise Usage(f"'{text}' names {what}; find filters models by organization and by their fields.{hint}")
@@ -180,7 +181,7 @@ def _org(kb: KnowledgeBase, name: str) -> int:
     index = kb.index()
     res = index.resolve(name, ["org"])
     if res.found:
-        return res.ref[1]
+        return res.ref.id
     if res.status == "ambiguous":
         raise Usage(f"'{name}' could be several organizations. Did you mean {', '.join(res.suggestions[:3])}?")
     raise Usage(f"I don't know the organization '{name}'.{_did_you_mean(res.suggestions or close_orgs(kb, name))}")
@@ -192,7 +193,7 @@ def close_orgs(kb: KnowledgeBase, name: str) -> list[str]:
     found = index.suggest(name, ["org"])
     if found:
         return found
-    names = sorted({n for ref, n in index.names.items() if ref[0] == "org"})
+    names = sorted({n for ref, n in index.names.items() if ref.kind == "org"})
     return [n for n, _score, _ in process.extract(name, names, scorer=fuzz.WRatio, limit=3, score_cutoff=75)]
 
 

@@ -53,7 +53,7 @@ def read(kb: KnowledgeBase, text: str, parsed: Parsed) -> ModelQuery | None:
         return None
     lowered = f" {text.lower()} "
     words = set(parsed.words)
-    query = ModelQuery(orgs=tuple(i for o in parsed.orgs for i in kb.org_family(o[1])))
+    query = ModelQuery(orgs=tuple(i for o in parsed.orgs for i in kb.org_family(o.id)))
     query = _flags(query, lowered, words)
     query = _modalities(kb, query, lowered, parsed.words)
     query = _sizes(query, lowered)

@@ -9,9 +9,10 @@ questions in the message are listed after the answer, so nothing asked is silent
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from bot import followup, vocabulary as V
+from bot import followup
+from bot import vocabulary as V
 from bot.intents import Parsed
 from knowledge.matching import AliasIndex
 
@@ -60,8 +61,8 @@ def _weight(sentence: str, p: Parsed) -> int:
 def _context_before(earlier: list[Parsed]) -> dict | None:
     for p in reversed(earlier):
         if p.models or p.benchmarks:
-            return {"intent": "model", "models": [r[1] for r in p.models],
-                    "benchmarks": [r[1] for r in p.benchmarks], "fields": list(p.fields)}
+            return {"intent": "model", "models": [r.id for r in p.models],
+                    "benchmarks": [r.id for r in p.benchmarks], "fields": list(p.fields)}
     return None
 
 

@@ -30,14 +30,14 @@ def context_of(parsed: Parsed, answer: Answer, previous: dict[str, Any] | None =
     asked = bool(parsed.benchmarks or parsed.fields)
     if answer.intent not in _KEPT_INTENTS and not (answer.intent == "unknown" and asked):
         return None
-    models = [ref[1] for ref in parsed.models]
+    models = [ref.id for ref in parsed.models]
     earlier = previous.get("recent") if isinstance(previous, dict) else None
     recent = list(dict.fromkeys(models + [i for i in earlier or [] if isinstance(i, int)]))[:_RECENT]
     return {
         "intent": answer.intent,
         "models": models,
-        "benchmarks": [ref[1] for ref in parsed.benchmarks],
-        "orgs": [ref[1] for ref in parsed.orgs],
+        "benchmarks": [ref.id for ref in parsed.benchmarks],
+        "orgs": [ref.id for ref in parsed.orgs],
         "fields": list(parsed.fields),
         "count": parsed.count,
         "recent": recent,
@@ -55,7 +55,7 @@ def continue_from(parsed: Parsed, context: dict[str, Any] | None, index: AliasIn
         return parsed
     if parsed.orgs:
         return parsed
-    kinds = {family.refs[0][0] for family in parsed.families}
+    kinds = {family.refs[0].kind for family in parsed.families}
     models = bool(parsed.models) or "model" in kinds
     benchmarks = bool(parsed.benchmarks) or "benchmark" in kinds
     if models and not benchmarks and not parsed.fields:
@@ -71,7 +71,7 @@ def continue_from(parsed: Parsed, context: dict[str, Any] | None, index: AliasIn
     return parsed
 
 
-def _new_models(parsed: Parsed, last: "_Last") -> None:
+def _new_models(parsed: Parsed, last: _Last) -> None:
     """Other models, the same question: "and GPT-5.4?"; "how does that compare to GPT-5.4?" adds them."""
     if parsed.has(V.COMPARE_WORDS):
         parsed.models = [m for m in last.models if m not in parsed.models] + parsed.models
@@ -80,7 +80,7 @@ def _new_models(parsed: Parsed, last: "_Last") -> None:
         parsed.fields = list(last.fields)
 
 
-def _nothing_named(parsed: Parsed, last: "_Last") -> None:
+def _nothing_named(parsed: Parsed, last: _Last) -> None:
     if (parsed.has(V.LEADERBOARD_WORDS) or last.intent == "leaderboard") and last.benchmarks \
             and not parsed.fields:
         parsed.benchmarks = list(last.benchmarks)
@@ -133,4 +133,4 @@ class _Last:
 def _refs(kind: str, ids: Any, index: AliasIndex) -> list[Ref]:
     if not isinstance(ids, list):
         return []
-    return [(kind, i) for i in ids if isinstance(i, int) and (kind, i) in index.names]
+    return [Ref(kind, i) for i in ids if isinstance(i, int) and Ref(kind, i) in index.names]

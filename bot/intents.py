@@ -78,7 +78,8 @@ def parse(text: str, index: AliasIndex, today: dt.date | None = None) -> Parsed:
     covered = [(m.start, m.end) for m in mentions if m.status != "unknown" or m.namey]
     words = [_spell(t.norm) for t in tokens if t.latin and not any(s <= t.start < e for s, e in covered)]
     parsed = Parsed(text, words)
-    parsed.langs = languages_of([t.raw for t in tokens if t.latin and t.norm in words and t.norm not in V.QUESTION_WORDS])
+    parsed.langs = languages_of([t.raw for t in tokens
+                                 if t.latin and t.norm in words and t.norm not in V.QUESTION_WORDS])
     for mention in mentions:
         _place(parsed, mention)
     parsed.count = _count(words)

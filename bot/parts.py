@@ -1,14 +1,15 @@
 """Questions in several parts: "GPQA of Muse Spark and context window of Gemini 2.5 Pro".
 
 A question splits at "and" or ";" when at least two of its clauses each ask something whole (a score
-or a field of a model they name, or a benchmark's leaders); each clause is answered on its own and the answers are joined, their
-sources numbered once. A clause that points back ("and what's its GPQA?") does not split the question.
+or a field of a model they name, or a benchmark's leaders); each clause is answered on its own and
+the answers are joined, their sources numbered once. A clause that points back ("and what's its
+GPQA?") does not split the question.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from bot import vocabulary as V
 from bot.intents import Parsed
@@ -21,7 +22,7 @@ MAX_PARTS = 3
 
 def may_have_parts(parsed: Parsed) -> bool:
     """Whether a question names enough for two parts: two models, or two benchmarks (families count)."""
-    kinds = [f.refs[0][0] for f in parsed.families]
+    kinds = [f.refs[0].kind for f in parsed.families]
     return len(parsed.models) + kinds.count("model") > 1 or len(parsed.benchmarks) + kinds.count("benchmark") > 1
 
 
@@ -39,7 +40,7 @@ def _asks(p: Parsed) -> bool:
     """A clause that asks something whole: of a model it names, or for a benchmark's leaders."""
     if p.problems:
         return False
-    kinds = {f.refs[0][0] for f in p.families}
+    kinds = {f.refs[0].kind for f in p.families}
     models, benchmarks = bool(p.models) or "model" in kinds, bool(p.benchmarks) or "benchmark" in kinds
     if models:
         return benchmarks or bool(p.fields)
@@ -61,8 +62,9 @@ def combine(question: str, answers: list[Answer]) -> Answer:
     first = answers[0]
     table = next((a.table for a in answers if a.table), None)
     fields = [f for a in answers for f in a.fields]
-    return Answer(question, first.intent, all(a.found for a in answers), " · ".join(a.title for a in answers),
-                  "\n".join(texts), table, fields, sources, chart=first.chart)
+    return Answer(question=question, intent=first.intent, found=all(a.found for a in answers),
+                  title=" · ".join(a.title for a in answers), text="\n".join(texts), table=table, fields=fields,
+                  sources=sources, chart=first.chart)
 
 
 def _renumber(text: str, mapping: dict[int, int]) -> str:

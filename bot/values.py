@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bot.plaintext import render
+
+Intent = Literal["score", "compare", "leaderboard", "model", "model_fact", "benchmark", "org", "fields", "fact",
+                 "releases", "find", "help", "unknown", "subscribe", "unsubscribe", "subscriptions", "digest",
+                 "usage", "refused"]
+"""What an answer answers; ``unknown`` is "I don't know", ``usage`` a command used wrongly, ``refused`` one not
+allowed."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class Answer:
     """What modelwire says back; every adapter renders this, ``to_dict`` is the machine form."""
 
     question: str
-    intent: str
+    intent: Intent
     found: bool
     title: str
     text: str

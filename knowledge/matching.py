@@ -26,7 +26,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -34,8 +34,14 @@ from rapidfuzz.distance import OSA
 from knowledge.shortforms import ShortForms
 from knowledge.words import is_common, is_inflected, is_latin, is_tier_word, languages_of
 
-Ref = tuple[str, int]
-"""An entity: its kind ("org", "model" or "benchmark") and its id."""
+
+class Ref(NamedTuple):
+    """An entity: its kind ("org", "model" or "benchmark") and its id. Still a tuple, so it equals and
+    hashes like ``("model", 3)``."""
+
+    kind: str
+    id: int
+
 
 _LATIN_LETTERS = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff"
 _TOKEN = re.compile(rf"[{_LATIN_LETTERS}]+|\d+|\+|[^\W\d_{_LATIN_LETTERS}]+")
@@ -216,7 +222,7 @@ class AliasIndex:
         exact: dict[str, set[Ref]] = defaultdict(set)
         derived: dict[str, set[Ref]] = defaultdict(set)
         for kind, entity_id, alias, is_name, *stored in rows:
-            ref = (kind, entity_id)
+            ref = Ref(kind, entity_id)
             key = stored[0] if stored else normalize(alias)
             if not key:
                 continue

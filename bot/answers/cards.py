@@ -15,7 +15,8 @@ FIELD_LABELS = {
     "org": "Made by", "released": "Released", "status": "Status", "open_weights": "Open weights",
     "license": "Licence", "input": "Input", "output": "Output", "context_window": "Context window",
     "max_output_tokens": "Max output", "knowledge_cutoff": "Knowledge cutoff", "reasoning": "Reasoning",
-    "tool_calling": "Tool calling", "modes": "Modes", "pricing": "Pricing", "family": "Family", "aliases": "Also known as",
+    "tool_calling": "Tool calling", "modes": "Modes", "pricing": "Pricing", "family": "Family",
+    "aliases": "Also known as",
 }
 
 CARD_FACTS = 4
@@ -25,7 +26,8 @@ FIELD_NOUNS = {
     "org": "maker", "released": "release date", "status": "status", "open_weights": "open-weights status",
     "license": "licence", "input": "input modalities", "output": "output modalities",
     "context_window": "context window", "max_output_tokens": "output limit", "knowledge_cutoff": "knowledge cutoff",
-    "reasoning": "reasoning support", "tool_calling": "tool-calling support", "modes": "modes", "pricing": "price", "family": "family", "aliases": "aliases",
+    "reasoning": "reasoning support", "tool_calling": "tool-calling support", "modes": "modes", "pricing": "price",
+    "family": "family", "aliases": "aliases",
 }
 """How a sentence names each field: "does not hold the release date of …"."""
 
@@ -76,7 +78,7 @@ def model_fields(kb: KnowledgeBase, model_id: int) -> dict[str, str | None]:
     maker = org.name + (f" ({kb.org(org.parent_id).name})" if org.parent_id else "")
     values = {field: show_field(field, getattr(m, _COLUMNS.get(field, field)))
               for field in FIELD_LABELS if field not in ("org", "aliases")}
-    return {"org": maker, **values, "aliases": ", ".join(kb.aliases(("model", model_id))) or None}
+    return {"org": maker, **values, "aliases": ", ".join(kb.aliases(Ref("model", model_id))) or None}
 
 
 def cited_fields(kb: KnowledgeBase, model_id: int, fields: list[str],
@@ -106,14 +108,14 @@ def _card_value(value: str, marker: str, others: str) -> str:
 
 def model_card(kb: KnowledgeBase, question: str, model: Ref) -> Answer:
     """Everything known about a model: its fields, its scores and their sources."""
-    m = kb.model(model[1])
-    values = model_fields(kb, model[1])
+    m = kb.model(model.id)
+    values = model_fields(kb, model.id)
     cites = fmt.Citations()
     cites.cite(kb.source(m.source_id))
-    fields = [(FIELD_LABELS[k], _card_value(*v)) for k, v in cited_fields(kb, model[1], list(FIELD_LABELS),
+    fields = [(FIELD_LABELS[k], _card_value(*v)) for k, v in cited_fields(kb, model.id, list(FIELD_LABELS),
                                                                           cites).items()]
     rows = []
-    for s in kb.scores([model[1]]):
+    for s in kb.scores([model.id]):
         bench = kb.benchmark(s.benchmark_id)
         rows.append([bench.name, fmt.score(s.value, bench.unit), s.setting or "—", fmt.day(s.date),
                      cites.cite(s.source, s.date)])
@@ -124,7 +126,8 @@ def model_card(kb: KnowledgeBase, question: str, model: Ref) -> Answer:
         text += "\n" + "\n".join(fact_lines(facts, cites))
     table = Table(["Benchmark", "Score", "Setting", "Date", "Source"], rows,
                   [False, True, False, False, False]) if rows else None
-    return Answer(question, "model", True, m.name, text, table, fields, cites.refs)
+    return Answer(question=question, intent="model", found=True, title=m.name, text=text, table=table, fields=fields,
+                  sources=cites.refs)
 
 
 def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Parsed,
@@ -133,12 +136,12 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
 
     ``cites`` lets a caller number these sources together with its own.
     """
-    m = kb.model(model[1])
-    values = model_fields(kb, model[1])
+    m = kb.model(model.id)
+    values = model_fields(kb, model.id)
     wanted = [f for asked in parsed.fields for f in ASKED_FIELDS[asked]]
     wanted = list(dict.fromkeys(wanted))
     cites = cites or fmt.Citations()
-    cited = cited_fields(kb, model[1], wanted, cites)
+    cited = cited_fields(kb, model.id, wanted, cites)
     known = [(FIELD_LABELS[f], values[f]) for f in wanted if values[f]]
     unknown = [FIELD_NOUNS[f] for f in wanted if not values[f]]
     lines = [_fact_line(m.name, FIELD_LABELS[f], *cited[f]) for f in wanted if f in cited]
@@ -150,8 +153,8 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
         lines.append("Related: " + " ".join(fact_lines(facts, cites)))
     else:
         lines += fact_lines(facts, cites)
-    return Answer(question, "model_fact", bool(known), m.name, "\n".join(lines), fields=known,
-                  sources=cites.refs)
+    return Answer(question=question, intent="model_fact", found=bool(known), title=m.name, text="\n".join(lines),
+                  fields=known, sources=cites.refs)
 
 
 def _fact_line(name: str, label: str, value: str, marker: str, others: str) -> str:
@@ -162,7 +165,7 @@ def _fact_line(name: str, label: str, value: str, marker: str, others: str) -> s
 
 def benchmark_card(kb: KnowledgeBase, question: str, benchmark: Ref) -> Answer:
     """What a benchmark measures, and its current leaders."""
-    b = kb.benchmark(benchmark[1])
+    b = kb.benchmark(benchmark.id)
     cites = fmt.Citations()
     marker = cites.cite(kb.source(b.source_id))
     board = leaderboard_answer(kb, question, benchmark, 5, cites=cites)
@@ -173,21 +176,21 @@ def benchmark_card(kb: KnowledgeBase, question: str, benchmark: Ref) -> Answer:
         ("Category", b.category), ("Unit", b.unit), ("Better", "higher" if b.higher_is_better else "lower"),
         ("Also known as", aliases)) if value]
     text = what + (f"\n{board.text}" if board.found else "")
-    return Answer(question, "benchmark", bool(b.description) or board.found, b.name, text, board.table,
-                  fields, cites.refs)
+    return Answer(question=question, intent="benchmark", found=bool(b.description) or board.found, title=b.name,
+                  text=text, table=board.table, fields=fields, sources=cites.refs)
 
 
 def org_card(kb: KnowledgeBase, question: str, org: Ref) -> Answer:
     """An organization: its parent and units, its models and its latest releases."""
-    o = kb.org(org[1])
-    family = kb.org_family(org[1])
+    o = kb.org(org.id)
+    family = kb.org_family(org.id)
     models = kb.models_of(family)
     cites = fmt.Citations()
     cites.cite(kb.source(o.source_id))
     fields = []
     if o.parent_id:
         fields.append(("Part of", kb.org(o.parent_id).name))
-    units = [kb.org(i).name for i in family if i != org[1]]
+    units = [kb.org(i).name for i in family if i != org.id]
     if units:
         fields.append(("Units", ", ".join(units)))
     rows = [[m.name, m.released or "—", m.status, fmt.yes_no(m.open_weights),
@@ -198,4 +201,5 @@ def org_card(kb: KnowledgeBase, question: str, org: Ref) -> Answer:
     lines += fact_lines(kb.facts_about(org)[:3], cites)
     text = "\n".join(lines)
     table = Table(["Model", "Released", "Status", "Open weights", "Source"], rows) if rows else None
-    return Answer(question, "org", True, o.name, text, table, fields, cites.refs)
+    return Answer(question=question, intent="org", found=True, title=o.name, text=text, table=table, fields=fields,
+                  sources=cites.refs)

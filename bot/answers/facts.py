@@ -13,7 +13,6 @@ from knowledge.matching import Ref, normalize
 from knowledge.store import FactInfo, KnowledgeBase
 from knowledge.words import is_foreign
 
-
 _SAME: dict[str, set[str]] = {}
 for _group in V.SYNONYMS:
     for _word in _group:
@@ -120,10 +119,10 @@ def fact_answer(kb: KnowledgeBase, question: str, parsed: Parsed, subjects: list
     lines = " ".join(fact_lines(facts, cites))
     if _asks_quantity(parsed) and not any(_has_number(f.norm) for f in facts):
         subject = fmt.join_names([index.name(s) for s in subjects]) if subjects else "that"
-        return Answer(question, "fact", False, f"About {about}",
-                      f"The knowledge base gives no figure for that about {subject}. Related: {lines}",
+        return Answer(question=question, intent="fact", found=False, title=f"About {about}",
+                      text=f"The knowledge base gives no figure for that about {subject}. Related: {lines}",
                       sources=cites.refs)
-    return Answer(question, "fact", True, f"About {about}", lines, sources=cites.refs)
+    return Answer(question=question, intent="fact", found=True, title=f"About {about}", text=lines, sources=cites.refs)
 
 
 def not_held(kb: KnowledgeBase, question: str, subject: Ref, words: list[str]) -> Answer:
@@ -132,7 +131,8 @@ def not_held(kb: KnowledgeBase, question: str, subject: Ref, words: list[str]) -
     asked = fmt.join_names([f"“{w}”" for w in words[:3]])
     text = (f"The knowledge base has nothing on {asked} for {name}. "
             f"Ask for {name} on its own to see what it holds.")
-    return Answer(question, "fact", False, f"{name}: not known", text, suggestions=[name], followups=[name])
+    return Answer(question=question, intent="fact", found=False, title=f"{name}: not known", text=text,
+                  suggestions=[name], followups=[name])
 
 
 def specific_words(parsed: Parsed) -> list[str]:

@@ -18,19 +18,19 @@ def fields_answer(kb: KnowledgeBase, question: str, models: list[Ref], asked: li
     wanted = list(dict.fromkeys(f for a in asked for f in ASKED_FIELDS[a]))
     cites = fmt.Citations()
     names = [kb.index().name(m) for m in models]
-    values = {m: model_fields(kb, m[1]) for m in models}
+    values = {m: model_fields(kb, m.id) for m in models}
     rows = []
     for ref, name in zip(models, names):
         known = [f for f in wanted if values[ref][f]]
-        marker = provenance.markers(kb, cites, kb.model(ref[1]), known)
+        marker = provenance.markers(kb, cites, kb.model(ref.id), known)
         rows.append([name, *[values[ref][f] or "—" for f in wanted], marker])
     known = [m for m in models if any(values[m][f] for f in wanted)]
     labels = [FIELD_LABELS[f] for f in wanted]
     what = fmt.join_names([FIELD_NOUNS[f] for f in wanted])
     title = f"{what[0].upper() + what[1:]}: {' vs '.join(names)}"
     if not known:
-        return Answer(question, "fields", False, title,
-                      f"The knowledge base does not hold the {what} of {fmt.join_names(names)}.")
+        return Answer(question=question, intent="fields", found=False, title=title,
+                      text=f"The knowledge base does not hold the {what} of {fmt.join_names(names)}.")
     lines = [line for f in wanted if (line := _leader(kb, models, f))]
     missing = [kb.index().name(m) for m in models if m not in known]
     if missing:
@@ -38,14 +38,15 @@ def fields_answer(kb: KnowledgeBase, question: str, models: list[Ref], asked: li
     if not lines:
         lines.append(f"The {what} of {fmt.join_names([kb.index().name(m) for m in known])}, side by side.")
     table = Table(["Model", *labels, "Source"], rows, [False] + [f in _LARGER_IS_NOTED for f in wanted] + [False])
-    return Answer(question, "fields", True, title, " ".join(lines), table, sources=cites.refs)
+    return Answer(question=question, intent="fields", found=True, title=title, text=" ".join(lines), table=table,
+                  sources=cites.refs)
 
 
 def _leader(kb: KnowledgeBase, models: list[Ref], field: str) -> str | None:
     """Who is largest (sizes) or cheapest (prices) among the models that have the figure."""
     index = kb.index()
     if field in _LARGER_IS_NOTED:
-        sized = [(getattr(kb.model(m[1]), field), index.name(m)) for m in models]
+        sized = [(getattr(kb.model(m.id), field), index.name(m)) for m in models]
         sized = sorted(((v, n) for v, n in sized if v), reverse=True)
         if len(sized) < 2:
             return None
@@ -65,7 +66,7 @@ def _leader(kb: KnowledgeBase, models: list[Ref], field: str) -> str | None:
 
 def _first_released(kb: KnowledgeBase, models: list[Ref]) -> str | None:
     """Which came out first, with every date: a day or a month, as the sources give it."""
-    dated = sorted((kb.model(m[1]).released, kb.index().name(m)) for m in models if kb.model(m[1]).released)
+    dated = sorted((kb.model(m.id).released, kb.index().name(m)) for m in models if kb.model(m.id).released)
     if len(dated) < 2:
         return None
     (first, name), rest = dated[0], dated[1:]
@@ -79,7 +80,7 @@ def _cheapest(kb: KnowledgeBase, models: list[Ref]) -> str | None:
     index = kb.index()
     parts = []
     for key, label in (("input_per_mtok", "input"), ("output_per_mtok", "output")):
-        priced = [(kb.model(m[1]).pricing or {}).get(key) for m in models]
+        priced = [(kb.model(m.id).pricing or {}).get(key) for m in models]
         priced = [(p, index.name(m)) for p, m in zip(priced, models) if p is not None]
         if len(priced) >= 2:
             price, name = min(priced)

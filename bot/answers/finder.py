@@ -42,7 +42,7 @@ def finder_answer(kb: KnowledgeBase, question: str, query: ModelQuery, benchmark
                     f"{fmt.count(found.lacking, 'model')} without it {'is' if found.lacking == 1 else 'are'} left out.")
         else:
             text = f"The knowledge base has no {what[0].lower() + what[1:]}.{_lacking(found, query)}"
-        return Answer(question, "find", False, what, text)
+        return Answer(question=question, intent="find", found=False, title=what, text=text)
     return _list_answer(kb, question, query, what, found, benchmark_name, unit)
 
 
@@ -104,7 +104,7 @@ def _period_words(verb: str, since, until) -> list[str]:
 
 def _count_answer(question: str, what: str, found: Found) -> Answer:
     text = f"{what}: {found.total} in the knowledge base.{_lacking(found, None)}"
-    return Answer(question, "find", True, what, text)
+    return Answer(question=question, intent="find", found=True, title=what, text=text)
 
 
 def _lacking(found: Found, query: ModelQuery | None) -> str:
@@ -148,8 +148,8 @@ def _list_answer(kb: KnowledgeBase, question: str, q: ModelQuery, what: str, fou
         lines.append(lacking)
     header = ["Model", "Organization", *[_COLUMN_TITLES[c] for c in columns], "Released", "Source"]
     table = Table(header, rows, [False, False, *numeric, False, False])
-    return Answer(question, "find", True, what, " ".join(lines), table, sources=cites.refs,
-                  chart=_chart(q, what, found, benchmark_name))
+    return Answer(question=question, intent="find", found=True, title=what, text=" ".join(lines), table=table,
+                  sources=cites.refs, chart=_chart(q, what, found, benchmark_name))
 
 
 _COLUMN_TITLES = {"context": "Context window", "output": "Max output", "input_price": "Input $/Mtok",
@@ -191,8 +191,9 @@ def _cell(m: FoundModel, column: str, unit: str | None = None) -> str:
         "input_price": f"${fmt.number(pricing['input_per_mtok'])}" if "input_per_mtok" in pricing else None,
         "output_price": f"${fmt.number(pricing['output_per_mtok'])}" if "output_per_mtok" in pricing else None,
         "open": fmt.yes_no(m.open_weights), "input": ", ".join(m.input_modalities or []) or None,
-        "output_m": ", ".join(m.output_modalities or []) or None, "score": fmt.score(m.score, unit) if m.score is not None
-        else None, "cutoff": m.knowledge_cutoff, "license": m.license,
+        "output_m": ", ".join(m.output_modalities or []) or None,
+        "score": fmt.score(m.score, unit) if m.score is not None else None,
+        "cutoff": m.knowledge_cutoff, "license": m.license,
     }[column]
     return value or "—"
 

@@ -32,7 +32,7 @@ def help_answer(kb: KnowledgeBase, question: str) -> Answer:
         f"{counts['scores']} scores and {counts['releases']} release records.\n"
         "Try:\n" + "\n".join(f"  {e}" for e in EXAMPLES)
     )
-    return Answer(question, "help", True, "What modelwire answers", text)
+    return Answer(question=question, intent="help", found=True, title="What modelwire answers", text=text)
 
 
 def not_known(question: str, names: list[tuple[str, str, list[str]]]) -> Answer:
@@ -52,8 +52,8 @@ def not_known(question: str, names: list[tuple[str, str, list[str]]]) -> Answer:
     text = "; ".join(parts) + "."
     if not suggestions:
         text += " It is not in the knowledge base."
-    return Answer(question, "unknown", False, "Not in the knowledge base", text, suggestions=suggestions[:3],
-                  followups=followups[:3])
+    return Answer(question=question, intent="unknown", found=False, title="Not in the knowledge base", text=text,
+                  suggestions=suggestions[:3], followups=followups[:3])
 
 
 MAX_UNKNOWN = 3
@@ -76,4 +76,5 @@ def _name_likeness(mention: Mention) -> tuple[int, int, int]:
 
 def cannot_answer(question: str, reason: str, suggestions: list[str] | None = None) -> Answer:
     """A plain "I can't answer that", with an optional hint and suggestions."""
-    return Answer(question, "unknown", False, "I don't know", reason, suggestions=suggestions or [])
+    return Answer(question=question, intent="unknown", found=False, title="I don't know", text=reason,
+                  suggestions=suggestions or [])

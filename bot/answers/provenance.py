@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from bot import format as fmt
 from knowledge.store import KnowledgeBase
@@ -17,7 +18,7 @@ def source_id(model, field: str) -> int | None:
     """The id of the source that states ``field`` of a model (its record's source when no field source is kept)."""
     column = COLUMN.get(field, field)
     sources = getattr(model, "field_sources", None) or {}
-    return sources[column] if column in sources else model.source_id
+    return sources.get(column, model.source_id)
 
 
 def markers(kb: KnowledgeBase, cites: fmt.Citations, model, fields: Iterable[str]) -> str:

@@ -28,7 +28,7 @@ def releases_answer(kb: KnowledgeBase, question: str, orgs: list[Ref], since: dt
     release dates of models that have none, newest first, each with its source."""
     index = kb.index()
     limit = min(count or 15, 50)
-    org_ids = sorted({i for o in orgs for i in kb.org_family(o[1])}) if orgs else None
+    org_ids = sorted({i for o in orgs for i in kb.org_family(o.id)}) if orgs else None
     records = kb.releases(org_ids, since, until, limit=limit)
     found = find_models(kb.engine, ModelQuery(orgs=tuple(org_ids or ()), released_since=since, released_until=until,
                                               sort="released", limit=limit))
@@ -41,8 +41,8 @@ def releases_answer(kb: KnowledgeBase, question: str, orgs: list[Ref], since: dt
     who = f" by {fmt.join_names([index.name(o) for o in orgs])}" if orgs else ""
     title = f"Releases{who}{_period(since, until)}"
     if not rows:
-        return Answer(question, "releases", False, title,
-                      f"The knowledge base has no releases{who}{_period(since, until)}: no release records and no "
+        return Answer(question=question, intent="releases", found=False, title=title,
+                      text=f"The knowledge base has no releases{who}{_period(since, until)}: no release records and no "
                       "model with a release date there.")
     cites = fmt.Citations()
     table_rows = [[day, model, org, what, cites.cite(source, None)] for day, model, org, what, source in rows]
@@ -56,12 +56,13 @@ def releases_answer(kb: KnowledgeBase, question: str, orgs: list[Ref], since: dt
     else:
         lines.append(f"Latest: {rows[0][1]} ({rows[0][0]}).")
     table = Table(["Date", "Model", "Organization", "Title", "Source"], table_rows)
-    return Answer(question, "releases", True, title, " ".join(lines), table, sources=cites.refs)
+    return Answer(question=question, intent="releases", found=True, title=title, text=" ".join(lines), table=table,
+                  sources=cites.refs)
 
 
 def _record_row(index, r) -> tuple:
-    model = index.name(("model", r.model_id)) if r.model_id else "—"
-    org = index.name(("org", r.org_id)) if r.org_id else "—"
+    model = index.name(Ref("model", r.model_id)) if r.model_id else "—"
+    org = index.name(Ref("org", r.org_id)) if r.org_id else "—"
     return r.date.isoformat(), model, org, r.title, r.source
 
 

@@ -10,7 +10,6 @@ from knowledge.matching import Ref, normalize
 from knowledge.schema import Benchmark
 from knowledge.store import KnowledgeBase, ScoreInfo
 
-
 _GENERIC_SETTING_WORDS = frozenset({"mode", "modes", "setting", "settings", "with", "without", "no", "on", "off"})
 _NEGATIONS = frozenset({"no", "without", "non"})
 
@@ -74,8 +73,8 @@ def _chart(kind: str, title: str, columns: list[tuple[Benchmark, dict[str, Score
 def setting_words(kb: KnowledgeBase, model: Ref, words: list[str]) -> set[str]:
     """The words of a question that name a setting or mode this model has figures or modes in ("fast"),
     with "no" when the question negates it ("without tools") and "with" when it insists on it."""
-    known = {w for m in (kb.model(model[1]).modes or []) for w in m.lower().split()}
-    known |= {w for s in kb.scores([model[1]]) for w in normalize(s.setting).split()}
+    known = {w for m in (kb.model(model.id).modes or []) for w in m.lower().split()}
+    known |= {w for s in kb.scores([model.id]) for w in normalize(s.setting).split()}
     asked = {w for w in words if w in known and w.isalpha() and w not in _GENERIC_SETTING_WORDS}
     negated, insisted = bool(_NEGATIONS & set(words)), "with" in words
     if asked and negated != insisted:
@@ -105,32 +104,32 @@ def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[
     """
     index = kb.index()
     m_name = index.name(model)
-    every = kb.scores([model[1]], [b[1] for b in benchmarks])
+    every = kb.scores([model.id], [b.id for b in benchmarks])
     scores = [s for s in every if _in_setting(s, asked_setting or set())]
     if every and not scores:
         return _not_in_setting(kb, question, m_name, every, asked_setting or set())
     by_bench: dict[int, list[ScoreInfo]] = defaultdict(list)
     for s in scores:
         by_bench[s.benchmark_id].append(s)
-    missing = [index.name(b) for b in benchmarks if b[1] not in by_bench]
+    missing = [index.name(b) for b in benchmarks if b.id not in by_bench]
     if not scores:
-        scored = [index.name(("benchmark", b)) for b in kb.benchmark_ids_scored(model[1])]
+        scored = [index.name(Ref("benchmark", b)) for b in kb.benchmark_ids_scored(model.id)]
         has = f" It has scores on {fmt.join_names(sorted(scored))}." if scored else \
             " It has no benchmark scores here yet."
-        return Answer(question, "score", False, f"{m_name}: no score",
-                      f"The knowledge base has no {fmt.join_names(missing)} score for {m_name}.{has}",
+        return Answer(question=question, intent="score", found=False, title=f"{m_name}: no score",
+                      text=f"The knowledge base has no {fmt.join_names(missing)} score for {m_name}.{has}",
                       suggestions=sorted(scored)[:3])
     cites = cites or fmt.Citations()
     lines, rows = [], []
     for b in benchmarks:
-        bench = kb.benchmark(b[1])
-        found = by_bench.get(b[1], [])
+        bench = kb.benchmark(b.id)
+        found = by_bench.get(b.id, [])
         for s in found:
             mark = cites.cite(s.source, s.date)
             rows.append([bench.name, fmt.score(s.value, bench.unit), s.setting or "—", fmt.day(s.date), mark])
         if len(found) == 1:
             s = found[0]
-            place, total = kb.rank(b[1], s.value, bench.higher_is_better)
+            place, total = kb.rank(b.id, s.value, bench.higher_is_better)
             where = f" ({s.setting})" if s.setting else ""
             marker = f" {cites.cite(s.source, s.date)}".rstrip()
             lines.append(f"{m_name} scored {fmt.score(s.value, bench.unit)} on {bench.name}{where}{marker}. "
@@ -142,7 +141,8 @@ def score_answer(kb: KnowledgeBase, question: str, model: Ref, benchmarks: list[
         lines.append(f"No {fmt.join_names(missing)} score for {m_name} in the knowledge base.")
     table = Table(["Benchmark", "Score", "Setting", "Date", "Source"], rows, [False, True, False, False, False])
     title = f"{m_name} on {fmt.join_names([index.name(b) for b in benchmarks])}"
-    return Answer(question, "score", True, title, " ".join(lines), table, sources=cites.refs)
+    return Answer(question=question, intent="score", found=True, title=title, text=" ".join(lines), table=table,
+                  sources=cites.refs)
 
 
 def _not_in_setting(kb: KnowledgeBase, question: str, m_name: str, scores: list[ScoreInfo],
@@ -155,8 +155,8 @@ def _not_in_setting(kb: KnowledgeBase, question: str, m_name: str, scores: list[
             f"Its {benches} {'figure is' if len(scores) == 1 else 'figures are'} for "
             f"{fmt.join_names(settings)} only.")
     asks = [f"{m_name} {benches} in {setting}" for setting in settings[:3]]
-    return Answer(question, "score", False, f"{m_name}: no score in that setting", text,
-                  suggestions=asks, followups=asks)
+    return Answer(question=question, intent="score", found=False, title=f"{m_name}: no score in that setting",
+                  text=text, suggestions=asks, followups=asks)
 
 
 def compare_answer(kb: KnowledgeBase, question: str, models: list[Ref], benchmarks: list[Ref],
@@ -164,15 +164,15 @@ def compare_answer(kb: KnowledgeBase, question: str, models: list[Ref], benchmar
     """Models side by side on the given benchmarks, or on every benchmark at least two of them share."""
     index = kb.index()
     names = [index.name(m) for m in models]
-    scores = kb.scores([m[1] for m in models], [b[1] for b in benchmarks] if benchmarks else None)
+    scores = kb.scores([m.id for m in models], [b.id for b in benchmarks] if benchmarks else None)
     grid: dict[int, dict[int, list[ScoreInfo]]] = defaultdict(lambda: defaultdict(list))
     for s in scores:
         grid[s.benchmark_id][s.model_id].append(s)
     if benchmarks:
-        bench_ids = [b[1] for b in benchmarks if b[1] in grid]
+        bench_ids = [b.id for b in benchmarks if b.id in grid]
     else:
         bench_ids = sorted((b for b, per in grid.items() if len(per) >= 2),
-                           key=lambda b: index.name(("benchmark", b)))
+                           key=lambda b: index.name(Ref("benchmark", b)))
     title = " vs ".join(names)
     if not bench_ids:
         return _nothing_to_compare(kb, question, models, benchmarks, title)
@@ -189,8 +189,8 @@ def _nothing_to_compare(kb, question, models, benchmarks, title) -> Answer:
                 f"{fmt.join_names(names)}, so they cannot be compared there.")
     else:
         text = f"{fmt.join_names(names)} share no benchmark in the knowledge base, so there is nothing to compare."
-    scored = sorted({index.name(("benchmark", b)) for m in models for b in kb.benchmark_ids_scored(m[1])})
-    return Answer(question, "compare", False, title, text, suggestions=scored[:3])
+    scored = sorted({index.name(Ref("benchmark", b)) for m in models for b in kb.benchmark_ids_scored(m.id)})
+    return Answer(question=question, intent="compare", found=False, title=title, text=text, suggestions=scored[:3])
 
 
 def _compare_one(kb, question, models, bench_id, per_model, title, asked_which) -> Answer:
@@ -202,20 +202,20 @@ def _compare_one(kb, question, models, bench_id, per_model, title, asked_which) 
     rows = []
     for model_id, found in ranked:
         for s in sorted(found, key=lambda s: s.value, reverse=bench.higher_is_better):
-            rows.append([index.name(("model", model_id)), fmt.score(s.value, bench.unit), s.setting or "—",
+            rows.append([index.name(Ref("model", model_id)), fmt.score(s.value, bench.unit), s.setting or "—",
                          fmt.day(s.date), cites.cite(s.source, s.date)])
-    missing = [index.name(m) for m in models if m[1] not in per_model]
+    missing = [index.name(m) for m in models if m.id not in per_model]
     lead_id, lead_scores = ranked[0]
     lead = _best(lead_scores, bench.higher_is_better)
     lines = []
     if len(ranked) >= 2:
         runner = _best(ranked[1][1], bench.higher_is_better)
         if lead.value == runner.value:
-            lines.append(f"{index.name(('model', lead_id))} and {index.name(('model', ranked[1][0]))} are tied "
+            lines.append(f"{index.name(Ref('model', lead_id))} and {index.name(Ref('model', ranked[1][0]))} are tied "
                          f"on {bench.name} at {fmt.score(lead.value, bench.unit)}.")
         else:
-            lines.append(f"{index.name(('model', lead_id))} leads on {bench.name} with "
-                         f"{fmt.score(lead.value, bench.unit)}, ahead of {index.name(('model', ranked[1][0]))} "
+            lines.append(f"{index.name(Ref('model', lead_id))} leads on {bench.name} with "
+                         f"{fmt.score(lead.value, bench.unit)}, ahead of {index.name(Ref('model', ranked[1][0]))} "
                          f"({fmt.score(runner.value, bench.unit)}) by {fmt.gap(lead.value, runner.value, bench.unit)}.")
         settings = {s.setting for found in per_model.values() for s in found}
         if len(settings) > 1:
@@ -227,10 +227,11 @@ def _compare_one(kb, question, models, bench_id, per_model, title, asked_which) 
     found = len(ranked) >= 2 or not asked_which
     table = Table(["Model", bench.name, "Setting", "Date", "Source"], rows, [False, True, False, False, False],
                   bench.unit)
-    shown = {index.name(m): _best(per_model[m[1]], bench.higher_is_better) if m[1] in per_model else None
+    shown = {index.name(m): _best(per_model[m.id], bench.higher_is_better) if m.id in per_model else None
              for m in models}
-    return Answer(question, "compare", found, f"{title} on {bench.name}", " ".join(lines), table,
-                  sources=cites.refs, chart=_chart("grouped", f"{title} on {bench.name}", [(bench, shown)]))
+    return Answer(question=question, intent="compare", found=found, title=f"{title} on {bench.name}",
+                  text=" ".join(lines), table=table, sources=cites.refs,
+                  chart=_chart("grouped", f"{title} on {bench.name}", [(bench, shown)]))
 
 
 def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> Answer:
@@ -243,14 +244,14 @@ def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> 
         bench = kb.benchmark(bench_id)
         cells, best_here, shown = [], {}, {}
         for m in models:
-            found = grid[bench_id].get(m[1], [])
+            found = grid[bench_id].get(m.id, [])
             if not found:
                 cells.append("—")
                 shown[index.name(m)] = None
                 continue
             top = _best(found, bench.higher_is_better)
             shown[index.name(m)] = top
-            best_here[m[1]] = top.value
+            best_here[m.id] = top.value
             extra = f" +{len(found) - 1} more" if len(found) > 1 else ""
             cells.append(_with_setting(fmt.score(top.value, bench.unit), top.setting) + extra
                          + f" {cites.cite(top.source, top.date)}".rstrip())
@@ -262,14 +263,14 @@ def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> 
         rows.append([bench.name, *cells])
         columns.append((bench, shown))
     lines = [f"{len(bench_ids)} benchmarks with scores for at least two of them."]
-    lines += [f"{index.name(m)} leads on {wins[m[1]]}." for m in models if wins[m[1]]]
+    lines += [f"{index.name(m)} leads on {wins[m.id]}." for m in models if wins[m.id]]
     if settings_differ:
         lines.append("Some figures were measured in different settings (shown in brackets).")
     if len(cites.refs) == 1:  # one source for every cell: the list of sources says it once
         rows = [[cell.removesuffix(" [1]") for cell in row] for row in rows]
     table = Table(["Benchmark", *[index.name(m) for m in models]], rows, [False] + [True] * len(models))
-    return Answer(question, "compare", True, title, " ".join(lines), table, sources=cites.refs,
-                  chart=_chart("grouped", title, columns))
+    return Answer(question=question, intent="compare", found=True, title=title, text=" ".join(lines), table=table,
+                  sources=cites.refs, chart=_chart("grouped", title, columns))
 
 
 def leaderboard_answer(kb: KnowledgeBase, question: str, benchmark: Ref, count: int | None,
@@ -278,23 +279,23 @@ def leaderboard_answer(kb: KnowledgeBase, question: str, benchmark: Ref, count: 
 
     ``cites`` lets a caller number these sources together with its own.
     """
-    bench = kb.benchmark(benchmark[1])
+    bench = kb.benchmark(benchmark.id)
     index = kb.index()
     limit = min(count or 10, 50)
     best_first = bench.higher_is_better != worst
-    top, total = kb.leaderboard(benchmark[1], best_first, limit)
+    top, total = kb.leaderboard(benchmark.id, best_first, limit)
     word = "Bottom" if worst else "Top"
     if not top:
-        return Answer(question, "leaderboard", False, f"{bench.name} leaderboard",
-                      f"The knowledge base has no {bench.name} scores yet.")
+        return Answer(question=question, intent="leaderboard", found=False, title=f"{bench.name} leaderboard",
+                      text=f"The knowledge base has no {bench.name} scores yet.")
     cites = cites or fmt.Citations()
     rows = []
     for place, s in enumerate(top, 1):
-        rows.append([str(place), index.name(("model", s.model_id)), fmt.score(s.value, bench.unit),
+        rows.append([str(place), index.name(Ref("model", s.model_id)), fmt.score(s.value, bench.unit),
                      s.setting or "—", fmt.day(s.date), cites.cite(s.source, s.date)])
     first = top[0]
     tied = [s for s in top if s.value == first.value]
-    leader = fmt.join_names([index.name(("model", s.model_id)) for s in tied])
+    leader = fmt.join_names([index.name(Ref("model", s.model_id)) for s in tied])
     value = fmt.score(first.value, bench.unit)
     if worst:
         lines = [f"{leader} {'has' if len(tied) == 1 else 'share'} the weakest {bench.name} score here: {value}."]
@@ -306,6 +307,6 @@ def leaderboard_answer(kb: KnowledgeBase, question: str, benchmark: Ref, count: 
     table = Table(["#", "Model", bench.name, "Setting", "Date", "Source"], rows,
                   [True, False, True, False, False, False], bench.unit)
     title = f"{word} {len(top)} on {bench.name}"
-    shown = {index.name(("model", s.model_id)): s for s in top}
-    return Answer(question, "leaderboard", True, title, " ".join(lines), table, sources=cites.refs,
-                  chart=_chart("ranking", title, [(bench, shown)]))
+    shown = {index.name(Ref("model", s.model_id)): s for s in top}
+    return Answer(question=question, intent="leaderboard", found=True, title=title, text=" ".join(lines), table=table,
+                  sources=cites.refs, chart=_chart("ranking", title, [(bench, shown)]))

@@ -301,8 +301,8 @@ def _orgs(names: list[str], index: AliasIndex) -> tuple[tuple[int, ...], tuple[s
             closest = res.suggestions or index.suggest(name, ["org"])
             hint = f" Did you mean {', '.join(closest[:3])}?" if closest else ""
             raise Usage(f"I don't know the organization '{shown(name)}'.{hint}")
-        if res.ref[1] not in ids:
-            ids.append(res.ref[1])
+        if res.ref.id not in ids:
+            ids.append(res.ref.id)
             names_shown.append(index.name(res.ref))
     return tuple(ids), tuple(names_shown)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from bot import format as fmt
 from bot.values import Answer
 from knowledge.finder import ModelQuery, find_models
+from knowledge.matching import Ref
 from knowledge.store import KnowledgeBase, ReleaseInfo, SourceInfo, UpdateInfo
 
 KEY_SCORES = 3
@@ -134,8 +135,8 @@ def items(kb: KnowledgeBase, releases: list[ReleaseInfo]) -> list[DigestItem]:
     index = kb.index()
     out = []
     for r in sorted(releases, key=lambda r: (r.date, r.id)):
-        org = index.name(("org", r.org_id)) if r.org_id else "Other"
-        name = index.name(("model", r.model_id)) if r.model_id else r.title
+        org = index.name(Ref("org", r.org_id)) if r.org_id else "Other"
+        name = index.name(Ref("model", r.model_id)) if r.model_id else r.title
         scores = key_scores(kb, r.model_id) if r.model_id else ()
         out.append(DigestItem(org, name, r.date, r.summary or (r.title if r.title != name else None), scores,
                               r.source))
@@ -158,7 +159,7 @@ def update_items(kb: KnowledgeBase, changes: list[UpdateInfo]) -> list[UpdateIte
     out = []
     for u in changes:
         model = kb.model(u.model_id)
-        out.append(UpdateItem(index.name(("org", model.org_id)), index.name(("model", u.model_id)), u.detail,
+        out.append(UpdateItem(index.name(Ref("org", model.org_id)), index.name(Ref("model", u.model_id)), u.detail,
                               u.source))
     return out
 
@@ -210,4 +211,5 @@ def build_digest(digest_items: list[DigestItem], heading: str, updates: list[Upd
     title = f"{heading}: {', '.join(parts)}" if found else f"{heading}: nothing new"
     orgs = fmt.join_names(sorted(set(releases) | set(changes)))
     text = f"New in the knowledge base, from {orgs}." if found else "Nothing new since the last digest."
-    return Answer(heading, "digest", found, title, text, fields=fields, sources=cites.refs)
+    return Answer(question=heading, intent="digest", found=found, title=title, text=text, fields=fields,
+                  sources=cites.refs)

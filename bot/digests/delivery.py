@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.clock import utcnow
 from bot.digests.builder import build_digest, items, update_items
@@ -35,10 +35,14 @@ GIVE_BACK_SECONDS = 5.0
 claims wait for their lease to run out."""
 
 
-class DeliveryError(Exception):
-    """A publisher could not post: ``kind`` is retry, gone or failed; ``retry_after`` in seconds if the platform said."""
+FailureKind = Literal["retry", "gone", "failed"]
 
-    def __init__(self, kind: str, detail: str, retry_after: float | None = None):
+
+class DeliveryError(Exception):
+    """A publisher could not post: ``kind`` is retry, gone or failed; ``retry_after`` in seconds if the platform
+    said."""
+
+    def __init__(self, kind: FailureKind, detail: str, retry_after: float | None = None):
         super().__init__(detail)
         self.kind, self.detail, self.retry_after = kind, detail, retry_after
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam, func, insert, literal, or_, select, update
@@ -223,12 +224,15 @@ class Split:
     rest_update_ids: tuple[int, ...]
 
 
+OutcomeStatus = Literal["sent", "retry", "gone", "failed"]
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How sending one claimed delivery went: ``sent`` (with message id), ``retry`` (at), ``gone`` or ``failed``."""
 
     claim: Claim
-    status: str
+    status: OutcomeStatus
     message_id: str | None = None
     error: str | None = None
     retry_at: dt.datetime | None = None

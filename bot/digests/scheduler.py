@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.clock import utcnow
 from bot.digests.delivery import GIVE_BACK_SECONDS, Courier, DrainStats, Publisher
 from bot.digests.outbox import plan
-from bot.clock import utcnow
 from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.scheduler")

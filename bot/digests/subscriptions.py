@@ -19,6 +19,7 @@ from bot.digests.arguments import USAGE, Spec, Usage, is_number, spec_from
 from bot.digests.builder import Matcher, build_digest, items, query_of, update_items
 from bot.digests.cadence import cadence_of, next_schedule
 from bot.values import Answer, Origin, Question, Table
+from knowledge.matching import Ref
 from knowledge.schema import Model, Subscription
 from knowledge.store import KnowledgeBase
 
@@ -41,8 +42,8 @@ def handle(question: Question, kb: KnowledgeBase, now: dt.datetime | None = None
     command, text = question.command, question.text
     if command in ("subscribe", "unsubscribe") and not question.origin.can_manage:
         who = WHO_MAY.get(question.origin.platform, "people who may manage this channel")
-        return Answer(text, "refused", False, "Not allowed",
-                      f"Only {who} can change this channel's digest subscriptions.")
+        return Answer(question=text, intent="refused", found=False, title="Not allowed",
+                      text=f"Only {who} can change this channel's digest subscriptions.")
     if command == "subscribe":
         return _subscribe(question, kb, now)
     if command == "unsubscribe":
@@ -55,7 +56,7 @@ def handle(question: Question, kb: KnowledgeBase, now: dt.datetime | None = None
 
 
 def _usage(text: str, problem: str, title: str = "Can't subscribe like that", usage: str = USAGE) -> Answer:
-    return Answer(text, "usage", False, title, f"{problem}\nUsage: {usage}")
+    return Answer(question=text, intent="usage", found=False, title=title, text=f"{problem}\nUsage: {usage}")
 
 
 def _subscribe(question: Question, kb: KnowledgeBase, now: dt.datetime) -> Answer:
@@ -126,8 +127,8 @@ def describe(sub: Subscription, kb: KnowledgeBase) -> str:
     when = cadence_of(sub).describe()
     parts = [when if sub.cadence == "instant" else f"{when} ({sub.timezone})"]
     if sub.org_ids:
-        parts.append("from " + fmt.join_names([index.name(("org", i)) for i in sub.org_ids
-                                               if ("org", i) in index.names]))
+        parts.append("from " + fmt.join_names([index.name(Ref("org", i)) for i in sub.org_ids
+                                               if Ref("org", i) in index.names]))
     if sub.open_weights_only:
         parts.append("open weights only")
     if sub.modality:
@@ -173,7 +174,7 @@ def next_text(sub: Subscription) -> str:
 def _confirm(text: str, sub: Subscription, kb: KnowledgeBase, title: str, lead: str) -> Answer:
     body = (f"{lead} a release digest: {describe(sub, kb)}. It covers releases added from now on. "
             f"Next digest: {next_text(sub)}.")
-    return Answer(text, "subscribe", True, title, body)
+    return Answer(question=text, intent="subscribe", found=True, title=title, text=body)
 
 
 def _unsubscribe(question: Question, kb: KnowledgeBase) -> Answer:
@@ -181,32 +182,33 @@ def _unsubscribe(question: Question, kb: KnowledgeBase) -> Answer:
     with Session(kb.engine) as session:
         subs = _channel_subs(session, question.origin)
         if not subs:
-            return Answer(question.text, "unsubscribe", False, "No subscriptions",
-                          "This channel has no digest subscriptions.")
+            return Answer(question=question.text, intent="unsubscribe", found=False, title="No subscriptions",
+                          text="This channel has no digest subscriptions.")
         if which and which.lower() != "all":
             if not is_number(which) or len(which) > 6 or not 1 <= int(which) <= len(subs):
-                return Answer(question.text, "usage", False, "Which subscription?",
-                              f"Give a number from 1 to {len(subs)} (see: subscriptions), or nothing for all.")
+                return Answer(question=question.text, intent="usage", found=False, title="Which subscription?",
+                              text=f"Give a number from 1 to {len(subs)} (see: subscriptions), or nothing for all.")
             subs = [subs[int(which) - 1]]
         gone = [describe(s, kb) for s in subs]
         session.execute(delete(Subscription).where(Subscription.id.in_([s.id for s in subs])))
         session.commit()
     n = len(gone)
-    return Answer(question.text, "unsubscribe", True, "Unsubscribed",
-                  f"Removed {n} digest subscription{'s' if n != 1 else ''} from this channel: " + "; ".join(gone) + ".")
+    return Answer(question=question.text, intent="unsubscribe", found=True, title="Unsubscribed",
+                  text=f"Removed {n} digest subscription{'s' if n != 1 else ''} from this channel: "
+                       + "; ".join(gone) + ".")
 
 
 def _list(question: Question, kb: KnowledgeBase) -> Answer:
     with Session(kb.engine) as session:
         subs = _channel_subs(session, question.origin)
         if not subs:
-            return Answer(question.text, "subscriptions", False, "No subscriptions",
-                          f"This channel has no digest subscriptions. Usage: {USAGE}")
+            return Answer(question=question.text, intent="subscriptions", found=False, title="No subscriptions",
+                          text=f"This channel has no digest subscriptions. Usage: {USAGE}")
         rows = [[str(i), describe(s, kb), next_text(s), fmt.day(s.created_at.date()), s.created_by or "—"]
                 for i, s in enumerate(subs, 1)]
     n = len(rows)
-    return Answer(question.text, "subscriptions", True, "Digest subscriptions",
-                  f"This channel has {n} digest subscription{'s' if n != 1 else ''}.",
+    return Answer(question=question.text, intent="subscriptions", found=True, title="Digest subscriptions",
+                  text=f"This channel has {n} digest subscription{'s' if n != 1 else ''}.",
                   table=Table(["#", "Digest", "Next", "Since", "By"], rows))
 
 
@@ -215,8 +217,8 @@ def preview(question: Question, kb: KnowledgeBase) -> Answer:
     with Session(kb.engine) as session:
         subs = [s for s in _channel_subs(session, question.origin) if s.active]
         if not subs:
-            return Answer(question.text, "digest", False, "No digest here",
-                          f"This channel has no active digest subscription. Usage: {USAGE}")
+            return Answer(question=question.text, intent="digest", found=False, title="No digest here",
+                          text=f"This channel has no active digest subscription. Usage: {USAGE}")
         sub = subs[0]
         session.expunge(sub)
     query = query_of(kb, sub)
