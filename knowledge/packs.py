@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from array import array
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import Iterable
 
@@ -262,6 +264,9 @@ class _Writer:
         self.pid = pack.pack
         self.sources: dict[str, int] = dict(session.execute(select(Source.key, Source.id)).all())
         self.members: set[tuple[str, int]] = set()
+        self.rows: dict[str, array] = {}
+        """Ids of the leaf rows (score, fact, release) this pack claims, by kind: each is claimed once,
+        and there may be millions, so they are kept as machine integers rather than in ``members``."""
         self.previous: dict[str, set[int]] = {}
         for kind, entity_id in session.execute(select(PackMember.kind, PackMember.entity_id)
                                                .where(PackMember.pack_id == self.pid)):
@@ -302,27 +307,44 @@ class _Writer:
             "releases": self._sync_releases(),
         }
         self._drop_unclaimed("alias", Alias, extra=~Alias.is_name)
-        for batch in _chunks(sorted(self.members), 5000):
-            s.execute(insert(PackMember), [{"pack_id": self.pid, "kind": k, "entity_id": e} for k, e in batch])
+        self._write_members()
         _bump_version(s)
         counts.update(organizations=len(org_ids), models=len(pack.models), benchmarks=len(pack.benchmarks),
                       sources=len(pack.sources))
         return counts
 
+    def _write_members(self) -> None:
+        """Write every claim of this pack to ``pack_members``, 5,000 rows at a time."""
+        leaf_rows = ((kind, e) for kind, ids in self.rows.items() for e in ids)
+        members = chain(sorted(self.members), leaf_rows)
+        while batch := list(islice(members, 5000)):
+            self.s.execute(insert(PackMember.__table__),
+                           [{"pack_id": self.pid, "kind": k, "entity_id": e} for k, e in batch])
+
     def _insert(self, table, rows: list[dict]) -> list[int]:
         """Insert rows in bulk and return their ids in order (imports are serialised, see import_file)."""
         if not rows:
             return []
-        before = self.s.execute(select(func.max(table.id))).scalar() or 0
+        before = self._max_id(table)
         for done, batch in enumerate(_chunks(rows, 5000), 1):
             self.s.execute(insert(table.__table__), batch)
             if self.progress:
                 self.progress(table.__tablename__, min(done * 5000, len(rows)), len(rows))
+        return self._ids_after(table, before)
+
+    def _max_id(self, table) -> int:
+        return self.s.execute(select(func.max(table.id))).scalar() or 0
+
+    def _ids_after(self, table, before: int) -> list[int]:
         return list(self.s.execute(select(table.id).where(table.id > before).order_by(table.id)).scalars())
 
     def _drop_unclaimed(self, kind: str, table, extra=None) -> None:
         """Delete rows this pack claimed before but no longer lists, unless another pack claims them."""
-        stale = sorted(self.previous.get(kind, set()) - {e for k, e in self.members if k == kind})
+        previous = self.previous.get(kind)
+        if not previous:
+            return
+        claimed = set(self.rows[kind]) if kind in self.rows else {e for k, e in self.members if k == kind}
+        stale = sorted(previous - claimed)
         for batch in _chunks(stale):
             still = select(PackMember.entity_id).where(PackMember.kind == kind, PackMember.entity_id.in_(batch))
             query = delete(table).where(table.id.in_(batch), table.id.notin_(still))
@@ -642,48 +664,82 @@ class _Writer:
 
     # -- leaf records -------------------------------------------------------------------------
 
-    def _sync(self, table, kind: str, key_columns: tuple[str, ...], records: list[tuple[tuple, dict]],
-              on_insert: dict | None = None) -> int:
+    def _sync(self, table, kind: str, key_columns: tuple[str, ...], records: Iterable[tuple[tuple, dict]],
+              total: int, on_insert: dict | None = None, scope: tuple[str, set] | None = None) -> int:
         """Upsert rows by natural key and claim them; drop this pack's claims on rows it no longer lists.
 
         Records that share a key (one fact written twice) each take their own row, in id order, so
         re-importing them neither merges nor drops any. ``on_insert`` values are set on new rows only.
+        Records are read once and written 5,000 at a time. ``scope`` (a key column and the values the
+        records give it) narrows the rows read back to those the records can match.
         """
-        columns = [getattr(table, c) for c in key_columns]
-        existing: dict[tuple, list[int]] = {}
-        for row in self.s.execute(select(table.id, *columns).order_by(table.id)):
-            existing.setdefault(tuple(row[1:]), []).append(row[0])
-        inserts, updates = [], []
+        existing = self._existing(table, key_columns, scope)
+        claimed = self.rows.setdefault(kind, array("q"))
+        inserts, updates, done = [], [], 0
         for key, values in records:
             free = existing.get(key)
             if free:
                 row_id = free.pop(0)
                 updates.append({"id": row_id, **values})
-                self.members.add((kind, row_id))
+                claimed.append(row_id)
             else:
                 inserts.append({**dict(zip(key_columns, key)), **values, **(on_insert or {})})
+            done += 1
+            if len(inserts) + len(updates) == 5000:
+                self._write_rows(table, claimed, inserts, updates, done, total)
+                inserts, updates = [], []
+        self._write_rows(table, claimed, inserts, updates, done, total)
+        self._drop_unclaimed(kind, table)
+        return done
+
+    def _existing(self, table, key_columns: tuple[str, ...],
+                  scope: tuple[str, set] | None) -> dict[tuple, list[int]]:
+        """The ids of the rows of ``table`` by natural key, in id order (within ``scope`` when given)."""
+        query = select(table.id, *[getattr(table, c) for c in key_columns]).order_by(table.id)
+        if scope is None:
+            queries = [query]
+        else:
+            column, values = getattr(table, scope[0]), sorted(scope[1])
+            queries = [query.where(column.in_(batch)) for batch in _chunks(values)]
+        existing: dict[tuple, list[int]] = {}
+        for q in queries:
+            for row in self.s.execute(q):
+                existing.setdefault(tuple(row[1:]), []).append(row[0])
+        return existing
+
+    def _write_rows(self, table, claimed: array, inserts: list[dict], updates: list[dict], done: int,
+                    total: int) -> None:
+        """Write one batch of ``_sync``: update the rows it took over, insert and claim the new ones."""
         for batch in _group_by_keys(updates):
             self.s.execute(update(table), batch)
-        self._drop_unclaimed(kind, table)
-        self.members.update((kind, row_id) for row_id in self._insert(table, inserts))
-        return len(records)
+        if inserts:
+            before = self._max_id(table)
+            self.s.execute(insert(table.__table__), inserts)
+            claimed.extend(self._ids_after(table, before))
+        if self.progress and (inserts or updates):
+            self.progress(table.__tablename__, done, total)
 
     def _sync_scores(self) -> int:
-        records = []
-        for sc in self.pack.scores:
-            key = (self._ref("model", sc.model), self._ref("benchmark", sc.benchmark), sc.setting or "",
-                   self._source(sc.source))
-            records.append((key, dict(value=sc.value, date=_day(sc.date))))
-        return self._sync(Score, "score", ("model_id", "benchmark_id", "setting", "source_id"), records)
+        scores = self.pack.scores
+        models = {name: self._ref("model", name) for name in dict.fromkeys(sc.model for sc in scores)}
+        benchmarks = {name: self._ref("benchmark", name) for name in dict.fromkeys(sc.benchmark for sc in scores)}
+        sources = {ref: self._source(ref) for ref in dict.fromkeys(sc.source for sc in scores)}
+        days = _Days()
+        records = (((models[sc.model], benchmarks[sc.benchmark], sc.setting or "", sources[sc.source]),
+                    {"value": sc.value, "date": days(sc.date)}) for sc in scores)
+        return self._sync(Score, "score", ("model_id", "benchmark_id", "setting", "source_id"), records,
+                          len(scores), scope=("model_id", set(models.values())))
 
     def _sync_facts(self) -> int:
-        records = []
-        for f in self.pack.facts:
-            kind, subject = self._subject(f.subject)
-            records.append(((kind, subject, f.text), dict(topic=f.topic, source_id=self._source(f.source))))
-        count = self._sync(Fact, "fact", ("subject_kind", "subject_id", "text"), records)
-        index_facts(self.s, [e for k, e in self.members if k == "fact"], self.progress)
+        records = ((self._fact_key(f), dict(topic=f.topic, source_id=self._source(f.source)))
+                   for f in self.pack.facts)
+        count = self._sync(Fact, "fact", ("subject_kind", "subject_id", "text"), records, len(self.pack.facts))
+        index_facts(self.s, self.rows["fact"], self.progress)
         return count
+
+    def _fact_key(self, f) -> tuple:
+        kind, subject = self._subject(f.subject)
+        return kind, subject, f.text
 
     def _subject(self, name: str) -> tuple[str, int]:
         key = normalize(name)
@@ -691,15 +747,28 @@ class _Writer:
                     if (kind, key) in self.names)
 
     def _sync_releases(self) -> int:
-        records = []
         now = naive_utcnow()
-        for r in self.pack.releases:
-            model_id = self._ref("model", r.model) if r.model else None
-            org_id = self._ref("org", r.org) if r.org else self.s.get(Model, model_id).org_id
-            key = (model_id, org_id, _day(r.date), r.title)
-            records.append((key, dict(summary=r.summary, url=r.url, source_id=self._source(r.source))))
+        records = ((self._release_key(r), dict(summary=r.summary, url=r.url, source_id=self._source(r.source)))
+                   for r in self.pack.releases)
         return self._sync(Release, "release", ("model_id", "org_id", "date", "title"), records,
-                          on_insert={"created_at": now})
+                          len(self.pack.releases), on_insert={"created_at": now})
+
+    def _release_key(self, r) -> tuple:
+        model_id = self._ref("model", r.model) if r.model else None
+        org_id = self._ref("org", r.org) if r.org else self.s.get(Model, model_id).org_id
+        return model_id, org_id, _day(r.date), r.title
+
+
+class _Days:
+    """``_day`` with each distinct string parsed once (a pack's scores share a few hundred dates)."""
+
+    def __init__(self):
+        self.seen: dict[str | None, dt.date | None] = {}
+
+    def __call__(self, value: str | None) -> dt.date | None:
+        if value not in self.seen:
+            self.seen[value] = _day(value)
+        return self.seen[value]
 
 
 def _defaults(table) -> dict:
