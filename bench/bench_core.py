@@ -312,9 +312,11 @@ def generate_pack(n_models: int, n_benchmarks: int, n_scores: int, seed: int) ->
                 rec["modes"] = rng.choice(MODES)
         if rng.random() < 0.7:
             inp = round(rng.choice([0.05, 0.1, 0.15, 0.25, 0.4, 0.5, 1, 1.25, 2, 2.5, 3, 5, 10, 15]), 2)
-            rec["pricing"] = {"input_per_mtok": float(inp), "output_per_mtok": float(round(inp * rng.choice([2, 3, 4, 5, 8]), 2))}
+            rec["pricing"] = {"input_per_mtok": float(inp),
+                              "output_per_mtok": float(round(inp * rng.choice([2, 3, 4, 5, 8]), 2))}
         if rng.random() < 0.5:
-            rec["description"] = f"A {rng.choice(['general', 'coding', 'multimodal', 'small', 'frontier'])} model in the {fam} family by {org}."
+            kind = rng.choice(["general", "coding", "multimodal", "small", "frontier"])
+            rec["description"] = f"A {kind} model in the {fam} family by {org}."
         if rng.random() < 0.6:
             rec["source"] = rng.choice(source_ids)
         models.append(rec)
@@ -337,7 +339,8 @@ def generate_pack(n_models: int, n_benchmarks: int, n_scores: int, seed: int) ->
         if rng.random() < 0.5 and unique.take("benchmark", spaced):
             aliases.append(spaced)
         acronym = d[0] + s[0] + "".join(w[0] for w in name[len(d) + len(s):].split())
-        acronym = f"{d[:3].upper()}-{s}{name[len(d) + len(s):].replace(' ', '-')}" if len(acronym) < 4 else acronym.upper() + "-" + d[:2].upper()
+        acronym = (f"{d[:3].upper()}-{s}{name[len(d) + len(s):].replace(' ', '-')}" if len(acronym) < 4
+                   else acronym.upper() + "-" + d[:2].upper())
         if rng.random() < 0.4 and unique.take("benchmark", acronym):
             aliases.append(acronym)
         kind = rng.random()
@@ -349,7 +352,8 @@ def generate_pack(n_models: int, n_benchmarks: int, n_scores: int, seed: int) ->
         elif kind < 0.96:
             rec.update(unit="points", higher_is_better=True)
         else:
-            rec.update(unit="%", higher_is_better=False, description=f"Error rate on {d.lower()} tasks; lower is better.")
+            rec.update(unit="%", higher_is_better=False,
+                       description=f"Error rate on {d.lower()} tasks; lower is better.")
         rec.setdefault("description", f"Measures {d.lower()} ability with {s.lower()}-style tasks.")
         rec["url"] = f"https://example.org/benchmarks/{re.sub(r'[^a-z0-9]+', '-', name.lower())}"
         rec["source"] = rng.choice(source_ids)
@@ -397,7 +401,7 @@ def generate_pack(n_models: int, n_benchmarks: int, n_scores: int, seed: int) ->
 
     # facts and releases
     facts = []
-    for i in range(max(20, n_models // 5)):
+    for _ in range(max(20, n_models // 5)):
         r = rng.random()
         subject = (rng.choice(models)["name"] if r < 0.85 else rng.choice(orgs)["name"] if r < 0.95
                    else rng.choice(benchmarks)["name"])
@@ -414,7 +418,8 @@ def generate_pack(n_models: int, n_benchmarks: int, n_scores: int, seed: int) ->
             rel["summary"] = f"{m['name']} is now available in the API."
         releases.append(rel)
     seen_rel = set()
-    releases = [r for r in releases if (r["model"], r["date"]) not in seen_rel and not seen_rel.add((r["model"], r["date"]))]
+    releases = [r for r in releases
+                if (r["model"], r["date"]) not in seen_rel and not seen_rel.add((r["model"], r["date"]))]
 
     pack = {"pack": "bench-synthetic", "title": f"Synthetic benchmark pack (seed {seed})", "sources": sources,
             "organizations": orgs, "models": models, "benchmarks": benchmarks, "scores": scores,
@@ -526,7 +531,8 @@ def generate_questions(pack: dict, side: dict, n: int, seed: int) -> list[dict]:
                 continue
             text = f"What did {typo} score on {bench_ref(bi)}?"
         elif kind == "unknown":
-            text = f"What did {rng.choice(UNKNOWN_NAMES)} {rng.randint(2, 99)} score on {bench_ref(rng.randrange(len(benchmarks)))}?"
+            unknown = f"{rng.choice(UNKNOWN_NAMES)} {rng.randint(2, 99)}"
+            text = f"What did {unknown} score on {bench_ref(rng.randrange(len(benchmarks)))}?"
         else:
             text = rng.choice(["latest releases", "What are the newest releases?", "recent launches",
                                "latest 5 releases"])
@@ -717,7 +723,7 @@ def top_hotspots(prof_path: Path, limit: int = 15) -> list[dict]:
 
     stats = pstats.Stats(str(prof_path))
     rows = []
-    for (filename, line, func), (cc, nc, tt, ct, _callers) in stats.stats.items():
+    for (filename, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():
         rows.append({"where": f"{_short(filename)}:{line}({func})", "calls": nc, "tottime_s": tt, "cumtime_s": ct,
                      "project": str(ROOT) + "/" in filename and "/bench/" not in filename})
     own = sorted(rows, key=lambda r: -r["tottime_s"])[:limit]
@@ -785,8 +791,9 @@ def main() -> None:
     results: dict = {"machine": _machine(), "code": _git_state(), "params": {k: getattr(args, k) for k in
                                                        ("models", "benchmarks", "scores", "questions", "seed")},
                      "targets": TARGETS}
+    local = " + local changes" if results["code"].get("modified_files") else ""
     print(f"modelwire core benchmark  ({results['machine']['cpus']} CPUs, Python {results['machine']['python']}, "
-          f"commit {results['code'].get('commit')}{' + local changes' if results['code'].get('modified_files') else ''})")
+          f"commit {results['code'].get('commit')}{local})")
 
     # 1. pack
     t = time.perf_counter()
@@ -835,7 +842,7 @@ def main() -> None:
     ok_kind: dict[str, list[bool]] = defaultdict(list)
     expected = {k: e for k, _, e in QUESTION_MIX}
     samples: dict[str, list[str]] = defaultdict(list)
-    for q, secs, intent, found in zip(questions, r["timings_s"], r["intents"], r["found"]):
+    for q, secs, intent in zip(questions, r["timings_s"], r["intents"]):
         per_kind[q["kind"]].append(secs)
         ok_kind[q["kind"]].append(intent in expected[q["kind"]])
         if intent not in expected[q["kind"]] and len(samples[q["kind"]]) < 3:
@@ -886,8 +893,6 @@ def main() -> None:
     # 6. table
     imp = results["import"].get("import_s")
     fa = results["first_answer"]
-    peak = max(v for v in (results["memory"]["answer_all_kinds_peak_rss_mb"], results["import"].get("peak_rss_mb"))
-               if v is not None)
     checks = [
         ("import (import_file)", f"{imp:.2f} s" if imp is not None else "reused", "< 60 s",
          verdict(imp, TARGETS["import_s"]) if imp is not None else "-"),
@@ -913,8 +918,8 @@ def main() -> None:
         print(f"; import process wall {results['import']['process_wall_s']:.2f} s, of which migration and "
               f"bundled packs {results['import']['migrate_and_bundled_s']:.2f} s", end="")
     print()
-    print(f"  warm-up first answer (index build) {r['warmup_s'] * 1000:.0f} ms; peak RSS of the {overall['n']}-question "
-          f"process {results['warm']['process_peak_rss_mb']:.0f} MB")
+    print(f"  warm-up first answer (index build) {r['warmup_s'] * 1000:.0f} ms; "
+          f"peak RSS of the {overall['n']}-question process {results['warm']['process_peak_rss_mb']:.0f} MB")
     print(f"  in-process cold: interpreter {cold['interpreter_s']:.2f}s + imports {cold['imports_s']:.2f}s + "
           f"open {cold['open_s']:.2f}s + first answer {cold['answer_s']:.2f}s; process wall "
           f"{fa['in_process_wall_s']:.2f}s; modelwire ask runs {', '.join(f'{w:.2f}' for w in fa['cli_wall_s'])} s")
@@ -927,7 +932,8 @@ def main() -> None:
               f"{st['max_ms']:>9.2f}  {rate}")
     for kind, s in samples.items():
         print(f"    unexpected {kind}: {'; '.join(s)}")
-    print("  slowest:", "; ".join(f"{s['ms']:.1f} ms {s['kind']} {s['text']!r}" for s in results["warm"]["slowest"][:5]))
+    slowest = results["warm"]["slowest"][:5]
+    print("  slowest:", "; ".join(f"{s['ms']:.1f} ms {s['kind']} {s['text']!r}" for s in slowest))
 
     if args.profile:
         results["hotspots"] = {}

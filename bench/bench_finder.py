@@ -46,9 +46,22 @@ TARGETS = {"median_ms": 5.0, "p99_ms": 20.0}
 # Word pools (fictional names)
 # ---------------------------------------------------------------------------------------------
 
-ORG_STEMS = ["Helix", "Northwind", "Bluefin", "Silverline", "Redwood", "Ironclad", "Brightpath", "Deepcurrent", "Starling", "Coldspring", "Greystone", "Highmark", "Lodestar", "Moonrise", "Oakhaven", "Pinecrest", "Quicksilver", "Riverbend", "Skyforge", "Stonebridge", "Sunward", "Thornfield", "Tidewater", "Westgate", "Amberly", "Blackthorn", "Clearwater", "Driftwood", "Evergreen", "Firelight", "Goldcrest", "Hollowbrook", "Ivorygate", "Kingsbridge", "Larkspur", "Maplewood", "Nightingale", "Pathfinder", "Ravensworth", "Saltmarsh"]
+ORG_STEMS = ["Helix", "Northwind", "Bluefin", "Silverline", "Redwood", "Ironclad", "Brightpath", "Deepcurrent",
+             "Starling", "Coldspring", "Greystone", "Highmark", "Lodestar", "Moonrise", "Oakhaven", "Pinecrest",
+             "Quicksilver", "Riverbend", "Skyforge", "Stonebridge", "Sunward", "Thornfield", "Tidewater", "Westgate",
+             "Amberly", "Blackthorn", "Clearwater", "Driftwood", "Evergreen", "Firelight", "Goldcrest", "Hollowbrook",
+             "Ivorygate", "Kingsbridge", "Larkspur", "Maplewood", "Nightingale", "Pathfinder", "Ravensworth",
+             "Saltmarsh"]
 ORG_SUFFIXES = ["Labs", "AI", "Research", "Systems", "Intelligence", "Technologies"]
-FAMILY_WORDS = ["Nova", "Orion", "Zephyr", "Kestrel", "Aurora", "Lumen", "Cobalt", "Atlas", "Vega", "Sirius", "Halcyon", "Ember", "Quill", "Sable", "Tempest", "Helios", "Nimbus", "Onyx", "Pulsar", "Quasar", "Raven", "Solace", "Umbra", "Vertex", "Willow", "Xenon", "Yarrow", "Zenith", "Argent", "Boreal", "Cinder", "Fable", "Granite", "Harbor", "Juniper", "Koda", "Lyra", "Meridian", "Nexus", "Opal", "Prism", "Quartz", "Rune", "Tundra", "Vireo", "Wren", "Aster", "Beacon", "Cipher", "Dynamo", "Ferro", "Hydra", "Jasper", "Kairo", "Lattice", "Nebula", "Obsidian", "Photon", "Rhea", "Saber", "Tessera", "Ursa", "Volta", "Warden", "Xylo", "Zircon", "Alder", "Bramble", "Corvid", "Equinox", "Fjord", "Gossamer", "Heron", "Indigo", "Lark", "Magma", "Nocturne", "Osprey", "Quokka", "Sprocket", "Thistle", "Umber", "Vortex", "Wisp", "Zinnia", "Cascade", "Falcon", "Glacier", "Ignis", "Marble", "Sequoia"]
+FAMILY_WORDS = ["Nova", "Orion", "Zephyr", "Kestrel", "Aurora", "Lumen", "Cobalt", "Atlas", "Vega", "Sirius", "Halcyon",
+                "Ember", "Quill", "Sable", "Tempest", "Helios", "Nimbus", "Onyx", "Pulsar", "Quasar", "Raven", "Solace",
+                "Umbra", "Vertex", "Willow", "Xenon", "Yarrow", "Zenith", "Argent", "Boreal", "Cinder", "Fable",
+                "Granite", "Harbor", "Juniper", "Koda", "Lyra", "Meridian", "Nexus", "Opal", "Prism", "Quartz", "Rune",
+                "Tundra", "Vireo", "Wren", "Aster", "Beacon", "Cipher", "Dynamo", "Ferro", "Hydra", "Jasper", "Kairo",
+                "Lattice", "Nebula", "Obsidian", "Photon", "Rhea", "Saber", "Tessera", "Ursa", "Volta", "Warden",
+                "Xylo", "Zircon", "Alder", "Bramble", "Corvid", "Equinox", "Fjord", "Gossamer", "Heron", "Indigo",
+                "Lark", "Magma", "Nocturne", "Osprey", "Quokka", "Sprocket", "Thistle", "Umber", "Vortex", "Wisp",
+                "Zinnia", "Cascade", "Falcon", "Glacier", "Ignis", "Marble", "Sequoia"]
 VARIANTS = ["", "", "", "Mini", "Pro", "Flash", "Lite", "Max", "Ultra", "Nano", "Turbo", "Air"]
 SIZES = ["", "", "", "1B", "3B", "7B", "8B", "12B", "14B", "27B", "32B", "70B", "120B", "405B"]
 TUNES = ["", "", "", "Instruct", "Chat", "Coder", "Vision", "Reasoner", "Omni"]
@@ -62,7 +75,8 @@ CONTEXT = [4096, 8192, 16384, 32000, 32768, 64000, 128000, 131072, 200000, 25600
            2000000]
 OUTPUT = [1024, 2048, 4096, 8192, 16384, 32000, 32768, 64000, 65536, 128000, 131072]
 PRICES = [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 2.0, 2.5, 3.0, 5.0, 10.0, 15.0]
-BENCH_DOMAINS = ["Math", "Code", "Logic", "Law", "Med", "Agent", "Tool", "Chart", "Doc", "Puzzle", "Trivia", "Table", "Retrieval", "Spatial", "Planning"]
+BENCH_DOMAINS = ["Math", "Code", "Logic", "Law", "Med", "Agent", "Tool", "Chart", "Doc", "Puzzle", "Trivia", "Table",
+                 "Retrieval", "Spatial", "Planning"]
 BENCH_SUFFIXES = ["Bench", "Eval", "Arena", "Suite", "Trials"]
 MONTHS = list(calendar.month_name)[1:]
 
@@ -218,8 +232,9 @@ def generate_questions(pack: dict, n: int, seed: int) -> list[dict]:
         kind = kinds[i % len(kinds)]
         template = rng.choice(QUESTION_KINDS[kind])
         m1 = rng.randrange(0, 11)
-        text = template.format(size=rng.choice(SIZES_SAID), org=rng.choice(orgs), price=rng.choice(["0.5", "1", "2", "5"]),
-                               modality=rng.choice(MODALITIES_SAID), month1=MONTHS[m1],
+        text = template.format(size=rng.choice(SIZES_SAID), org=rng.choice(orgs),
+                               price=rng.choice(["0.5", "1", "2", "5"]), modality=rng.choice(MODALITIES_SAID),
+                               month1=MONTHS[m1],
                                month2=MONTHS[rng.randrange(m1 + 1, 12)], month=rng.choice(MONTHS),
                                year=rng.choice([2024, 2025, 2026]), n=rng.choice([3, 5, 10]), bench=rng.choice(benches))
         out.append({"kind": kind, "text": text})
@@ -421,7 +436,8 @@ def main() -> None:
         results["build"] = build(url, pack_path)
         print(f"import: {results['build']['import_s']:.1f}s (migrate + bundled "
               f"{results['build']['migrate_and_bundled_s']:.2f}s)")
-    results["database"] = url.split("?")[0] if not args.db else f"{args.db} (schema bench_finder_{args.models}_{args.seed})"
+    results["database"] = (url.split("?")[0] if not args.db
+                           else f"{args.db} (schema bench_finder_{args.models}_{args.seed})")
 
     m = measure(url, warmup, questions, args.passes)
     results.update(m)
@@ -436,7 +452,8 @@ def main() -> None:
     for label, s in lines:
         print(f"| {label} | {s['n']} | {s['median_ms']:.2f} | {s['p90_ms']:.2f} | {s['p99_ms']:.2f} | "
               f"{s['max_ms']:.2f} |")
-    print("\n| kind | n | answer median | answer max | find_models alone median | alone max |\n|---|---:|---:|---:|---:|---:|")
+    print("\n| kind | n | answer median | answer max | find_models alone median | alone max |"
+          "\n|---|---:|---:|---:|---:|---:|")
     for kind, v in m["per_kind"].items():
         ans, alone = v["answer"], v["find_models_alone"]
         cells = (f"{alone['median_ms']:.2f} | {alone['max_ms']:.2f}" if alone["n"] else "— | —")

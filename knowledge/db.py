@@ -109,7 +109,7 @@ def ensure_ready(engine: Engine, load_bundled: bool = True) -> None:
 
 def _load_changed_bundled(engine: Engine) -> None:
     with engine.connect() as conn:
-        known = dict(conn.execute(text("SELECT sha256, id FROM packs")).all())
+        known: dict[str, str] = dict(conn.execute(text("SELECT sha256, id FROM packs")).all())
     stale = [p for p in bundled_packs() if file_sha256(p) not in known]
     if stale:
         from knowledge.packs import import_files

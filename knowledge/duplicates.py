@@ -61,8 +61,9 @@ def likely_duplicates(engine: Engine) -> list[Pair]:
         for a, b in combinations(group, 2):
             if len(group) > 2 and one_model(a.name, b.name):
                 others = len(group) - 2
+                share = "s share" if others > 1 else " shares"
                 pairs.append(Pair(a, b, f"same organization and the names differ only by size or tuning, "
-                                        f"but {others} other model{'s share' if others > 1 else ' shares'} the core name"))
+                                        f"but {others} other model{share} the core name"))
     for group in by_name.values():
         for a, b in combinations(group, 2):
             if roots[a.id] != roots[b.id]:
@@ -84,8 +85,8 @@ def _candidates(engine: Engine) -> tuple[list[Candidate], dict[int, int]]:
 
 
 def _root(parents: dict[int, int | None], org_id: int) -> int:
-    seen = set()
-    while parents.get(org_id) is not None and org_id not in seen:
+    seen: set[int] = set()
+    while (parent := parents.get(org_id)) is not None and org_id not in seen:
         seen.add(org_id)
-        org_id = parents[org_id]
+        org_id = parent
     return org_id

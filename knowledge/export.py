@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from knowledge.packs import ENTITY_TABLES
-from knowledge.schema import Alias, Benchmark, Fact, Model, Organization, Pack, PackMember, Release, Score, Source
+from knowledge.schema import Alias, Fact, Model, Organization, Pack, PackMember, Release, Score, Source
 
 MODEL_FIELDS = ("family", "released", "status", "open_weights", "license", "input_modalities",
                 "output_modalities", "context_window", "max_output_tokens", "knowledge_cutoff",
@@ -83,8 +83,8 @@ class _Exporter:
             self.wanted["org"].add(model.org_id)
         pending = set(self.wanted["org"])
         while pending:
-            parents = set(self.s.execute(select(Organization.parent_id).where(
-                Organization.id.in_(pending), Organization.parent_id.isnot(None))).scalars())
+            parents = {parent for parent in self.s.execute(select(Organization.parent_id).where(
+                Organization.id.in_(pending), Organization.parent_id.isnot(None))).scalars() if parent is not None}
             pending = parents - self.wanted["org"]
             self.wanted["org"] |= pending
         for kind, table in ENTITY_TABLES.items():
@@ -104,8 +104,8 @@ class _Exporter:
         data must export to the same document on every backend.
         """
         table = ENTITY_TABLES[kind]
-        rows = self.s.execute(select(table).where(table.id.in_(self.wanted[kind]))).scalars()
-        rows = sorted(rows, key=lambda row: (row.name, row.id))
+        found = self.s.execute(select(table).where(table.id.in_(self.wanted[kind]))).scalars()
+        rows = sorted(found, key=lambda row: (row.name, row.id))
         aliases: dict[int, list[str]] = {}
         for entity_id, alias in self.s.execute(select(Alias.entity_id, Alias.alias).where(
                 Alias.kind == kind, ~Alias.is_name, Alias.entity_id.in_(self.wanted[kind])).order_by(Alias.id)):
@@ -128,7 +128,7 @@ class _Exporter:
         rows = self._entities("org")
         out = []
         for org, aliases in rows:
-            parent = self.s.get(Organization, org.parent_id).name if org.parent_id else None
+            parent = self.s.get_one(Organization, org.parent_id).name if org.parent_id else None
             out.append(_clean({"name": org.name, "aliases": aliases, "parent": parent,
                                "description": org.description, "url": org.url,
                                "source": self._cite(org.source_id)}))
@@ -137,7 +137,7 @@ class _Exporter:
     def _models(self) -> list[dict]:
         out = []
         for model, aliases in self._entities("model"):
-            record = {"name": model.name, "org": self.s.get(Organization, model.org_id).name, "aliases": aliases}
+            record = {"name": model.name, "org": self.s.get_one(Organization, model.org_id).name, "aliases": aliases}
             record.update({f: getattr(model, f) for f in MODEL_FIELDS})
             record["source"] = self._cite(model.source_id)
             out.append(_clean(record))
@@ -153,7 +153,7 @@ class _Exporter:
 
     def _name(self, kind: str, entity_id: int) -> str:
         if (kind, entity_id) not in self.names:
-            self.names[(kind, entity_id)] = self.s.get(ENTITY_TABLES[kind], entity_id).name
+            self.names[(kind, entity_id)] = self.s.get_one(ENTITY_TABLES[kind], entity_id).name
         return self.names[(kind, entity_id)]
 
     def _score(self, r: Score) -> dict:

@@ -6,7 +6,7 @@ that writes facts calls ``index_facts`` for the facts it wrote.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session

@@ -14,7 +14,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field, fields, replace
 
-from sqlalchemy import String, and_, case, cast, false, func, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from knowledge.schema import Model, Score
@@ -152,9 +152,9 @@ def _scope(q: ModelQuery) -> list:
     return c + ([Model.status == q.status] if q.status else [])
 
 
-def _field_checks(q: ModelQuery) -> list[tuple[object, list]]:
+def _field_checks(q: ModelQuery) -> list[tuple[ColumnElement[bool], list[ColumnElement[bool]]]]:
     """Each filtered field that a model may lack: (how to tell it lacks it, the conditions on it)."""
-    checks = []
+    checks: list[tuple[ColumnElement[bool], list[ColumnElement[bool]]]] = []
     for column, wanted in ((Model.open_weights, q.open_weights), (Model.reasoning, q.reasoning),
                            (Model.tool_calling, q.tool_calling)):
         if wanted is not None:
@@ -164,11 +164,11 @@ def _field_checks(q: ModelQuery) -> list[tuple[object, list]]:
         licence = func.lower(Model.license)
         checks.append((Model.license.is_(None), [or_(licence == word, licence.startswith(f"{word}-", autoescape=True),
                                                      licence.startswith(f"{word} ", autoescape=True))]))
-    for column, modalities in ((Model.input_modalities, q.input_modalities),
+    for listed, modalities in ((Model.input_modalities, q.input_modalities),
                                (Model.output_modalities, q.output_modalities)):
         if modalities:
-            text = func.lower(cast(column, String))
-            checks.append((_json_missing(column), [text.contains(f'"{m.lower()}"', autoescape=True)
+            text = func.lower(cast(listed, String))
+            checks.append((_json_missing(listed), [text.contains(f'"{m.lower()}"', autoescape=True)
                                                    for m in modalities]))
     for expr, low, high in ((Model.context_window, q.min_context, q.max_context),
                             (Model.max_output_tokens, q.min_output, None),
@@ -176,10 +176,10 @@ def _field_checks(q: ModelQuery) -> list[tuple[object, list]]:
                             (_price("output_per_mtok"), q.min_output_price, q.max_output_price)):
         if low is not None or high is not None:
             checks.append((expr.is_(None), _range(expr, low, high)))
-    for column, since, until in ((Model.released, q.released_since, q.released_until),
-                                 (Model.knowledge_cutoff, q.cutoff_since, q.cutoff_until)):
+    for dated, since, until in ((Model.released, q.released_since, q.released_until),
+                                (Model.knowledge_cutoff, q.cutoff_since, q.cutoff_until)):
         if since is not None or until is not None:
-            checks.append((column.is_(None), _period(column, since, until)))
+            checks.append((dated.is_(None), _period(dated, since, until)))
     return checks
 
 
@@ -243,6 +243,8 @@ def _month_after(day: dt.date) -> str:
 
 
 def _sort_column(q: ModelQuery, score):
+    if q.sort is None:
+        return None
     return {"released": Model.released, "context": Model.context_window, "output": Model.max_output_tokens,
             "input_price": _price("input_per_mtok"), "output_price": _price("output_per_mtok"),
             "cutoff": Model.knowledge_cutoff, "score": score.c.value if score is not None else None}.get(q.sort)

@@ -10,8 +10,8 @@ certain is left for a curator: ``likely_duplicates`` lists it with the reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 _SEPARATORS = re.compile(r"[\s_/]+|(?<=[a-z0-9])-(?=[a-z0-9])", re.IGNORECASE)
 _SIZE = re.compile(r"^(?:\d+x)?\d+(?:\.\d+)?[bmkt]$|^[ae]\d+(?:\.\d+)?b$|^\d+e$", re.IGNORECASE)

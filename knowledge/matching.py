@@ -24,9 +24,11 @@ import itertools
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -410,7 +412,7 @@ class AliasIndex:
         mentions.extend(self._unknown_runs(scan, leftover))
         return sorted(mentions, key=lambda m: m.start)
 
-    def _elliptical(self, scan: "_Scan", mentions: list[Mention], leftover: list[int]) -> list[int]:
+    def _elliptical(self, scan: _Scan, mentions: list[Mention], leftover: list[int]) -> list[int]:
         """Names said in short after another ("Gemini 2.5 Pro vs Flash", "GPT-5.5 or the mini"): the
         words after a connector extend, or replace the end of, the name before it when that makes a
         known name."""
@@ -446,7 +448,7 @@ class AliasIndex:
                 return same_kind[0]
         return None
 
-    def _mention_at(self, scan: "_Scan", i: int) -> tuple[Mention, int] | None:
+    def _mention_at(self, scan: _Scan, i: int) -> tuple[Mention, int] | None:
         """The name starting at token ``i`` and the token after it, or None."""
         hit = self._longest(scan.toks, scan.readings, i)
         if hit is None and not self._starts_name(scan, i):
@@ -475,7 +477,7 @@ class AliasIndex:
             return Mention(span, start, stop, "unknown", [], self.suggest(span)), end
         return None
 
-    def _before_next_name(self, scan: "_Scan", i: int) -> int:
+    def _before_next_name(self, scan: _Scan, i: int) -> int:
         """Where a name nothing matched at ``i`` ends: at the first word that does not continue it, or
         where a known name begins ("kostet Claude Opus 4.1")."""
         end = self._name_end(scan, i + 1, _KINDS)
@@ -503,7 +505,7 @@ class AliasIndex:
         near = self.vocab.near(tok.norm)
         return near[0] if len(near) == 1 else tok.norm
 
-    def _starts_name(self, scan: "_Scan", i: int) -> bool:
+    def _starts_name(self, scan: _Scan, i: int) -> bool:
         """Whether a token nothing matched may begin a name: a word that is no question word, or a
         name word that the next token continues ("Command A+", where "command" is also a question word)."""
         norm = scan.toks[i].norm
@@ -517,13 +519,13 @@ class AliasIndex:
             return False
         return not scan.words.near(norm, min_length=5)
 
-    def _name_end(self, scan: "_Scan", j: int, kinds: set[str]) -> int:
+    def _name_end(self, scan: _Scan, j: int, kinds: AbstractSet[str]) -> int:
         """The first token from ``j`` on that does not continue a name of one of ``kinds``."""
         while j < len(scan.toks) and self._continues(scan, j, kinds):
             j += 1
         return j
 
-    def _continues(self, scan: "_Scan", j: int, kinds: set[str]) -> bool:
+    def _continues(self, scan: _Scan, j: int, kinds: AbstractSet[str]) -> bool:
         """Whether token ``j`` belongs to the name before it, judged by what names look like.
 
         Numbers, tokens written onto the name ("-mini", "4o", "R+") and version tokens ("v2") do; a
@@ -561,7 +563,7 @@ class AliasIndex:
                 return False
         return not is_common(tok.raw, scan.langs) and not is_inflected(tok.raw)
 
-    def _names_another(self, scan: "_Scan", j: int, kinds: set[str]) -> bool:
+    def _names_another(self, scan: _Scan, j: int, kinds: AbstractSet[str]) -> bool:
         """Whether a word is, or is a misspelling or short form of, a name of another kind ("HLE", "gqpa")."""
         norm = scan.toks[j].norm
         near = {k for w in self.vocab.near(norm) for k in self.word_kinds.get(w, ())}
@@ -570,7 +572,7 @@ class AliasIndex:
         found, _ = self.short_forms.find([norm], scan.toks[j].upper)
         return bool(found) and not {kind for kind, _ in found} & kinds
 
-    def _mention(self, scan: "_Scan", i: int, end: int, refs: set[Ref], cost: int) -> Mention:
+    def _mention(self, scan: _Scan, i: int, end: int, refs: set[Ref], cost: int) -> Mention:
         span, start, stop = scan.span(i, end)
         kinds = [r[0] for r in refs]
         if len(set(kinds)) < len(kinds):
@@ -578,7 +580,7 @@ class AliasIndex:
             return Mention(span, start, stop, "ambiguous", sorted(refs), names)
         return Mention(span, start, stop, "exact" if cost == 0 else "fuzzy", sorted(refs))
 
-    def _short(self, scan: "_Scan", i: int, end: int, refs: set[Ref], clean: bool) -> Mention:
+    def _short(self, scan: _Scan, i: int, end: int, refs: set[Ref], clean: bool) -> Mention:
         span, start, stop = scan.span(i, end)
         if clean:
             return Mention(span, start, stop, "short", sorted(refs))
@@ -587,7 +589,7 @@ class AliasIndex:
         status = "family" if len(kinds) == 1 else "ambiguous"
         return Mention(span, start, stop, status, ordered, [self.names[r] for r in ordered])
 
-    def _extended(self, scan: "_Scan", i: int, end: int, refs: set[Ref]) -> Mention:
+    def _extended(self, scan: _Scan, i: int, end: int, refs: set[Ref]) -> Mention:
         span, start, stop = scan.span(i, end)
         out = sorted(self.names[r] for r in refs)[:3]
         for name in self.suggest(span, limit=3):
@@ -595,7 +597,7 @@ class AliasIndex:
                 out.append(name)
         return Mention(span, start, stop, "extended", sorted(refs), out[:3])
 
-    def _unknown_runs(self, scan: "_Scan", leftover: list[int]) -> list[Mention]:
+    def _unknown_runs(self, scan: _Scan, leftover: list[int]) -> list[Mention]:
         """Runs of leftover tokens that look like names; ``namey`` when one has a digit or is a misspelt name word."""
         runs: list[list[int]] = []
         for i in leftover:
@@ -619,7 +621,7 @@ class AliasIndex:
             mentions.append(Mention(span, start, stop, "unknown", [], self.suggest(span), namey))
         return mentions
 
-    def _maybe_name(self, scan: "_Scan", i: int) -> bool:
+    def _maybe_name(self, scan: _Scan, i: int) -> bool:
         tok = scan.toks[i]
         if scan.version_letter(i):
             return True
@@ -656,10 +658,7 @@ class _Scan:
 
     def starts_phrase(self, j: int) -> bool:
         """Whether a multi-word question phrase ("max output") starts at token ``j``."""
-        for phrase in self.phrases:
-            if tuple(t.norm for t in self.toks[j : j + len(phrase)]) == phrase:
-                return True
-        return False
+        return any(tuple(t.norm for t in self.toks[j : j + len(phrase)]) == phrase for phrase in self.phrases)
 
     def next_is(self, j: int, words: frozenset[str]) -> bool:
         """Whether the token after ``j`` is one of ``words`` ("fast mode": a mode, not a name)."""

@@ -11,10 +11,10 @@ import datetime as dt
 import json
 import math
 import re
-from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import (
@@ -27,6 +27,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from knowledge.schema import Alias, Benchmark, Fact, Model, Organization, Pack, Release, Score, Source
 
@@ -163,19 +164,37 @@ def _to_float(value: Any) -> Any:
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_safe_text)]
 
 
-def _fits(column) -> Any:
+def _fits(column: Any) -> StringConstraints:
     """Non-empty text no longer than the database ``column`` it is stored in (a String(n)).
 
     PostgreSQL refuses longer strings where SQLite keeps them; checking here makes such a file a
     PackError naming the record and field, the same on every backend.
     """
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=column.type.length),
-                     BeforeValidator(_safe_text)]
+    length: int = column.type.length
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=length)
 
 
-SourceKey = _fits(Source.key)
+SourceKey = Annotated[str, _fits(Source.key), BeforeValidator(_safe_text)]
 """A source reference: a source id, or a URL, which then becomes the source's key."""
-Aliases = list[_fits(Alias.alias)]
+SourceTitle = Annotated[str, _fits(Source.title), BeforeValidator(_safe_text)]
+Publisher = Annotated[str, _fits(Source.publisher), BeforeValidator(_safe_text)]
+SourceUrl = Annotated[str, _fits(Source.url), BeforeValidator(_safe_text)]
+OrganizationName = Annotated[str, _fits(Organization.name), BeforeValidator(_safe_text)]
+OrganizationUrl = Annotated[str, _fits(Organization.url), BeforeValidator(_safe_text)]
+ModelName = Annotated[str, _fits(Model.name), BeforeValidator(_safe_text)]
+Family = Annotated[str, _fits(Model.family), BeforeValidator(_safe_text)]
+License = Annotated[str, _fits(Model.license), BeforeValidator(_safe_text)]
+BenchmarkName = Annotated[str, _fits(Benchmark.name), BeforeValidator(_safe_text)]
+Category = Annotated[str, _fits(Benchmark.category), BeforeValidator(_safe_text)]
+Unit = Annotated[str, _fits(Benchmark.unit), BeforeValidator(_safe_text)]
+BenchmarkUrl = Annotated[str, _fits(Benchmark.url), BeforeValidator(_safe_text)]
+Setting = Annotated[str, _fits(Score.setting), BeforeValidator(_safe_text)]
+Topic = Annotated[str, _fits(Fact.topic), BeforeValidator(_safe_text)]
+ReleaseTitle = Annotated[str, _fits(Release.title), BeforeValidator(_safe_text)]
+ReleaseUrl = Annotated[str, _fits(Release.url), BeforeValidator(_safe_text)]
+PackTitle = Annotated[str, _fits(Pack.title), BeforeValidator(_safe_text)]
+AliasText = Annotated[str, _fits(Alias.alias), BeforeValidator(_safe_text)]
+Aliases = list[AliasText]
 Day = Annotated[str, AfterValidator(_check_day)]
 DayOrMonth = Annotated[str, AfterValidator(_check_day_or_month)]
 Number = Annotated[float, AfterValidator(_check_finite), BeforeValidator(_to_float)]
@@ -197,21 +216,21 @@ class _Record(BaseModel):
 class SourceIn(_Record):
     """A source that records cite by id."""
 
-    id: _fits(Source.key)
-    title: _fits(Source.title) | None = None
-    publisher: _fits(Source.publisher) | None = None
-    url: _fits(Source.url) | None = None
+    id: SourceKey
+    title: SourceTitle | None = None
+    publisher: Publisher | None = None
+    url: SourceUrl | None = None
     published: Day | None = None
 
 
 class OrganizationIn(_Record):
     """An organization; ``source`` and ``description``/``url`` are modelwire extensions."""
 
-    name: _fits(Organization.name)
+    name: OrganizationName
     aliases: Aliases = []
     parent: Text | None = None
     description: Text | None = None
-    url: _fits(Organization.url) | None = None
+    url: OrganizationUrl | None = None
     source: SourceKey | None = None
 
 
@@ -225,15 +244,15 @@ class PricingIn(_Record):
 class ModelIn(_Record):
     """A model and its fielded facts."""
 
-    name: _fits(Model.name)
+    name: ModelName
     org: Text
     aliases: Aliases = []
-    family: _fits(Model.family) | None = None
+    family: Family | None = None
     released: DayOrMonth | None = None
     status: Annotated[Literal["announced", "preview", "released", "deprecated"],
                       BeforeValidator(_safe_text)] = "released"
     open_weights: bool | None = None
-    license: _fits(Model.license) | None = None
+    license: License | None = None
     input_modalities: Words | None = None
     output_modalities: Words | None = None
     context_window: Count | None = None
@@ -255,13 +274,13 @@ class ModelIn(_Record):
 class BenchmarkIn(_Record):
     """A benchmark; ``source`` is a modelwire extension."""
 
-    name: _fits(Benchmark.name)
+    name: BenchmarkName
     aliases: Aliases = []
-    category: _fits(Benchmark.category) | None = None
-    unit: _fits(Benchmark.unit) | None = None
+    category: Category | None = None
+    unit: Unit | None = None
     higher_is_better: bool = True
     description: Text | None = None
-    url: _fits(Benchmark.url) | None = None
+    url: BenchmarkUrl | None = None
     source: SourceKey | None = None
 
 
@@ -271,7 +290,7 @@ class ScoreIn(_Record):
     model: Text
     benchmark: Text
     value: Number
-    setting: _fits(Score.setting) | None = None
+    setting: Setting | None = None
     date: Day | None = None
     source: SourceKey | None = None
 
@@ -281,7 +300,7 @@ class FactIn(_Record):
 
     subject: Text
     text: Text
-    topic: _fits(Fact.topic) | None = None
+    topic: Topic | None = None
     source: SourceKey | None = None
 
 
@@ -291,13 +310,13 @@ class ReleaseIn(_Record):
     model: Text | None = None
     org: Text | None = None
     date: Day
-    title: _fits(Release.title)
+    title: ReleaseTitle
     summary: Text | None = None
-    url: _fits(Release.url) | None = None
+    url: ReleaseUrl | None = None
     source: SourceKey | None = None
 
     @model_validator(mode="after")
-    def _needs_subject(self) -> "ReleaseIn":
+    def _needs_subject(self) -> ReleaseIn:
         if self.model is None and self.org is None:
             raise ValueError("a release needs a 'model' or an 'org'")
         return self
@@ -308,7 +327,7 @@ class PackIn(_Record):
 
     pack: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$", max_length=Pack.id.type.length),
                     BeforeValidator(_safe_text)]
-    title: _fits(Pack.title) | None = None
+    title: PackTitle | None = None
     sources: list[SourceIn] = []
     organizations: list[OrganizationIn] = []
     models: list[ModelIn] = []
@@ -467,9 +486,16 @@ _LIST = object()
 """The value of an entry that starts a section; its records follow as ``(section, index, record)``."""
 _WHOLE = object()
 """The key of a document that is not a mapping, given whole."""
-_SECTIONS = {"sources": SourceIn, "organizations": OrganizationIn, "models": ModelIn, "benchmarks": BenchmarkIn,
-             "scores": ScoreIn, "facts": FactIn, "releases": ReleaseIn}
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "sources": SourceIn, "organizations": OrganizationIn, "models": ModelIn, "benchmarks": BenchmarkIn,
+    "scores": ScoreIn, "facts": FactIn, "releases": ReleaseIn}
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _after_space(raw: str, at: int) -> int:
+    """The position of the first character at or after ``at`` that is not JSON whitespace."""
+    match = _JSON_SPACE.match(raw, at)
+    return match.end() if match else at
 
 
 def _json_entries(raw: str):
@@ -477,11 +503,11 @@ def _json_entries(raw: str):
     record of a section, one JSON value decoded at a time. Raises _NotStreamable on anything unusual
     (the caller then reads the file whole, which gives the usual error)."""
     decode = json.JSONDecoder(object_pairs_hook=_no_duplicates).raw_decode
-    space = _JSON_SPACE.match
-    at = space(raw, 0).end()
+    space = _after_space
+    at = space(raw, 0)
     if raw[at : at + 1] != "{":
         raise _NotStreamable
-    at = space(raw, at + 1).end()
+    at = space(raw, at + 1)
     if raw[at : at + 1] == "}":
         at += 1
     while raw[at - 1 : at] != "}":
@@ -489,23 +515,23 @@ def _json_entries(raw: str):
             if raw[at : at + 1] != '"':
                 raise _NotStreamable
             key, at = decode(raw, at)
-            at = space(raw, at).end()
+            at = space(raw, at)
             if raw[at : at + 1] != ":":
                 raise _NotStreamable
-            at = space(raw, at + 1).end()
+            at = space(raw, at + 1)
             if key in _SECTIONS and raw[at : at + 1] == "[":
                 yield key, _LIST
-                at = yield from _json_records(raw, key, space(raw, at + 1).end(), decode)
+                at = yield from _json_records(raw, key, space(raw, at + 1), decode)
             else:
                 value, at = decode(raw, at)
                 yield key, value
         except json.JSONDecodeError:
             raise _NotStreamable from None
-        at = space(raw, at).end()
+        at = space(raw, at)
         if raw[at : at + 1] not in (",", "}"):
             raise _NotStreamable
-        at = space(raw, at + 1).end() if raw[at] == "," else at + 1
-    if space(raw, at).end() != len(raw):
+        at = space(raw, at + 1) if raw[at] == "," else at + 1
+    if space(raw, at) != len(raw):
         raise _NotStreamable
 
 
@@ -518,21 +544,22 @@ def _json_records(raw: str, section: str, at: int, decode):
         record, at = decode(raw, at)
         yield section, index, record
         index += 1
-        at = _JSON_SPACE.match(raw, at).end()
+        at = _after_space(raw, at)
         if raw[at : at + 1] == "]":
             return at + 1
         if raw[at : at + 1] != ",":
             raise _NotStreamable
-        at = _JSON_SPACE.match(raw, at + 1).end()
+        at = _after_space(raw, at + 1)
 
 
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 _MERGE, _VALUE = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"
-_PLAIN = {"tag:yaml.org,2002:null": lambda v: None,
-          "tag:yaml.org,2002:bool": lambda v: v.lower() == "true",
-          "tag:yaml.org,2002:int": int,
-          "tag:yaml.org,2002:float": lambda v: {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf,
-                                                ".nan": math.nan}.get(v.lower()) or float(v)}
+_PLAIN: dict[str, Callable[[str], Any]] = {
+    "tag:yaml.org,2002:null": lambda v: None,
+    "tag:yaml.org,2002:bool": lambda v: v.lower() == "true",
+    "tag:yaml.org,2002:int": int,
+    "tag:yaml.org,2002:float": lambda v: {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf,
+                                          ".nan": math.nan}.get(v.lower()) or float(v)}
 
 
 class _Events:
@@ -611,7 +638,10 @@ class _Events:
 
     def mapping(self, start, depth: int) -> dict:
         self.collection_tag(start, _MAP)
-        own, merged, seen, get, deeper = {}, None, set(), self.get, depth + 1
+        own: dict = {}
+        merged: dict | None = None
+        seen: set[str] = set()
+        get, deeper = self.get, depth + 1
         while (event := get()).__class__ is not yaml.MappingEndEvent:
             key, merge = self.key(event, seen, deeper)
             value_event = get()
@@ -690,7 +720,9 @@ def _yaml_entries(stream, name: str):
 def _yaml_sections(events: _Events, root):
     """The root mapping's entries; the records of a section one by one."""
     events.collection_tag(root, _MAP)
-    seen, merged, get = set(), {}, events.get
+    seen: set[str] = set()
+    merged: dict = {}
+    get = events.get
     while (event := get()).__class__ is not yaml.MappingEndEvent:
         key, merge = events.key(event, seen, 2)
         start = get()
@@ -710,28 +742,37 @@ def _yaml_sections(events: _Events, root):
             yield key, value
 
 
-class ScoreRecord(namedtuple("ScoreRecord", list(ScoreIn.model_fields))):
+class ScoreRecord(NamedTuple):
     """A validated score kept as a tuple (a pack may hold a million): ``ScoreIn``'s fields."""
 
-    __slots__ = ()
+    model: str
+    benchmark: str
+    value: float
+    setting: str | None
+    date: str | None
+    source: str | None
 
     def model_dump(self) -> dict:
         """The record's fields, as pydantic's ``model_dump`` gives them."""
         return self._asdict()
 
 
-class FactRecord(namedtuple("FactRecord", list(FactIn.model_fields))):
+class FactRecord(NamedTuple):
     """A validated fact kept as a tuple: ``FactIn``'s fields."""
 
-    __slots__ = ()
+    subject: str
+    text: str
+    topic: str | None
+    source: str | None
 
     def model_dump(self) -> dict:
         """The record's fields, as pydantic's ``model_dump`` gives them."""
         return self._asdict()
 
 
-_SLIM = {"scores": (ScoreRecord, {"model", "benchmark", "setting", "date", "source"}),
-         "facts": (FactRecord, {"subject", "topic", "source"})}
+_SLIM: dict[str, tuple[type[ScoreRecord] | type[FactRecord], set[str]]] = {
+    "scores": (ScoreRecord, {"model", "benchmark", "setting", "date", "source"}),
+    "facts": (FactRecord, {"subject", "topic", "source"})}
 """Sections kept as tuples, and their fields whose values repeat (one string object is kept for each)."""
 
 
@@ -786,10 +827,10 @@ class _PackBuilder:
         if _WHOLE in self.top:
             return pack_from(self.top[_WHOLE], self.label)
         try:
-            head = PackIn.model_validate(self.top)
-            errors = []
+            head = dict(PackIn.model_validate(self.top))
+            errors: list[ErrorDetails] = []
         except ValidationError as exc:
-            head, errors = None, exc.errors()
+            head, errors = {}, exc.errors()
         problems = []
         for name in PackIn.model_fields:
             problems += [_problem(self.top, e) for e in errors if e["loc"][0] == name]
@@ -797,7 +838,7 @@ class _PackBuilder:
         problems += [_problem(self.top, e) for e in errors if e["loc"][0] not in PackIn.model_fields]
         if problems:
             raise PackError(self.label, problems)
-        return PackIn.model_construct(**{**dict(head), **self.records})
+        return PackIn.model_construct(**{**head, **self.records})
 
 
 def _deeper(value: Any, limit: int) -> bool:
@@ -859,12 +900,12 @@ def pack_from(data: Any, label: str) -> PackIn:
         raise PackError(label, [_problem(data, err) for err in exc.errors()]) from None
 
 
-def _problem(data: dict, err: dict) -> Problem:
+def _problem(data: dict, err: ErrorDetails) -> Problem:
     record, rest = _record_label(data, list(err["loc"]))
     return _problem_in(record, rest, err)
 
 
-def _problem_in(record: str, rest: list, err: dict) -> Problem:
+def _problem_in(record: str, rest: list, err: ErrorDetails) -> Problem:
     field = ".".join(str(p) for p in rest) or None
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional, TextIO
+from typing import TextIO
 
-Progress = Callable[[str, int, Optional[int]], None]
+Progress = Callable[[str, int, int | None], None]
 """``progress(stage, done, total)``: how many records of a stage (e.g. "models") are done; total None
 when it is not known yet (a pack being read)."""
 

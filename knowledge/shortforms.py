@@ -16,7 +16,7 @@ that name; otherwise every name it fits is a member of its family.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Mapping
+from collections.abc import Mapping
 
 from knowledge.words import is_common_english, is_size
 
@@ -74,9 +74,12 @@ class ShortForms:
         return refs, clean
 
     def _keys_with_all(self, typed: list[str]) -> list[str]:
-        lists = [self.postings.get(t) for t in typed]
-        if any(not found for found in lists):
-            return []
+        lists: list[list[str]] = []
+        for t in typed:
+            keys = self.postings.get(t)
+            if not keys:
+                return []
+            lists.append(keys)
         lists.sort(key=len)
         if len(lists[0]) > _MAX_KEYS:
             return []

@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import Session
 
 from knowledge.db import database_url, ensure_ready, make_engine
 from knowledge.matching import AliasIndex, Ref, normalize
-from knowledge.schema import Alias, Benchmark, Fact, FactTerm, Meta, Model, ModelUpdate, Organization, Release, Score, Source
+from knowledge.schema import (
+    Alias,
+    Benchmark,
+    Fact,
+    FactTerm,
+    Meta,
+    Model,
+    ModelUpdate,
+    Organization,
+    Release,
+    Score,
+    Source,
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ class KnowledgeBase:
         self._cache: dict = {}
 
     @classmethod
-    def open(cls, url: str | None = None, load_bundled: bool = True) -> "KnowledgeBase":
+    def open(cls, url: str | None = None, load_bundled: bool = True) -> KnowledgeBase:
         """Connect to ``url`` (or the configured default), migrating and loading bundled packs if needed."""
         engine = make_engine(database_url(url))
         ensure_ready(engine, load_bundled=load_bundled)
@@ -303,7 +316,7 @@ class KnowledgeBase:
             with self.engine.connect() as conn:
                 return [tuple(row) for row in conn.execute(query)]
         ids = self._fact_ids(or_(*(and_(Fact.subject_kind == k, Fact.subject_id == i) for k, i in subjects)))
-        rows = []
+        rows: list[Row] = []
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
                 rows += conn.execute(query.where(FactTerm.fact_id.in_(ids[start : start + 500]))).all()

@@ -19,6 +19,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
@@ -118,7 +119,7 @@ def sync_models_dev(engine: Engine, url: str = DEFAULT_URL, *, today: dt.date | 
     got = fetch(url, etag=state.get("etag") if same else None,
                 last_modified=state.get("last_modified") if same else None, timeout=timeout, retries=retries)
     now = utcnow().isoformat(timespec="seconds")
-    if got.status == "not_modified":
+    if got.status == "not_modified" or got.body is None:
         with Session(engine) as session, session.begin():
             _write_state(session, {"checked_at": now})
         return SyncResult("not_modified", url)
@@ -268,7 +269,7 @@ def _released_on(released: str | None) -> dt.date | None:
 
 def _new_releases(session: Session, before: _Snapshot, after: _Snapshot, today: dt.date) -> list[str]:
     """Release records for models that were not in the base before and came out recently."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for model_id in sorted(set(after.models) - set(before.models)):
         model = after.models[model_id]
         day = _released_on(model.released)
@@ -305,7 +306,8 @@ def _updates(session: Session, before: _Snapshot, after: _Snapshot) -> list[dict
     for key, value in after.scores.items():
         if key[0] in known and key not in before.scores and key not in returning:
             setting = f" ({key[2]})" if key[2] else ""
-            shown = f"{value:g}%" if units.get(key[1]) == "%" else f"{value:g}" + (f" {units[key[1]]}" if units.get(key[1]) else "")
+            unit = units.get(key[1])
+            shown = f"{value:g}%" if unit == "%" else f"{value:g}" + (f" {unit}" if unit else "")
             rows.append(_update(key[0], "score", f"new score: {names[key[1]]} {shown}{setting}", key[3]))
     for model_id in sorted(known):
         old, new = before.models[model_id], after.models[model_id]
@@ -313,8 +315,8 @@ def _updates(session: Session, before: _Snapshot, after: _Snapshot) -> list[dict
             rows.append(_update(model_id, "context", f"context window {old.context_window:,} → "
                                 f"{new.context_window:,} tokens", new.source_id))
         if new.pricing and old.pricing and new.pricing != old.pricing:
-            rows.append(_update(model_id, "price", "price per million tokens " + _price_change(old.pricing, new.pricing),
-                                new.source_id))
+            change = _price_change(old.pricing, new.pricing)
+            rows.append(_update(model_id, "price", "price per million tokens " + change, new.source_id))
         if new.status == "deprecated" and old.status != "deprecated":
             rows.append(_update(model_id, "deprecated", "marked deprecated", new.source_id))
     if rows:

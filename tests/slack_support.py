@@ -37,7 +37,7 @@ class RunningApp:
         self.runner: web.AppRunner | None = None
         self.url = ""
 
-    async def __aenter__(self) -> "RunningApp":
+    async def __aenter__(self) -> RunningApp:
         self.runner = web.AppRunner(self.bot.web_app())
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

@@ -180,7 +180,7 @@ def test_thirty_models_keep_their_labels_apart():
         assert len(group) == 30
         boxes = [t.get_window_extent(renderer) for t in group]
         assert all(not boxes_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
-        assert all(0 <= b.x0 and b.x1 <= width and 0 <= b.y0 and b.y1 <= height for b in boxes)
+        assert all(b.x0 >= 0 and b.x1 <= width and b.y0 >= 0 and b.y1 <= height for b in boxes)
     assert png_size(charts.render_png(chart)) == (width, height)
 
 

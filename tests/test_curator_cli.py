@@ -141,7 +141,8 @@ def test_a_catalogue_imported_as_a_pack_gets_one_line_telling_its_format(db_url,
     for path in (keyed, providers):
         result = modelwire(db_url, "kb", "import", str(path))
         assert result.returncode == 1 and result.stdout == ""
-        assert result.stderr.splitlines() == [f"{path}: this looks like a models.dev catalogue: use --format models.dev"]
+        assert result.stderr.splitlines() == [
+            f"{path}: this looks like a models.dev catalogue: use --format models.dev"]
     checked = modelwire(db_url, "kb", "validate", str(keyed))
     assert checked.returncode == 1
     assert checked.stderr.splitlines() == [

@@ -18,8 +18,7 @@ from bot import charts
 from bot.engine import answer
 from bot.values import Origin
 from tests.fakes.discord import APP_ID, BOT_ID, BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, Call, FakeDiscord
-from tests.test_discord_gateway import NO_PINGS, NO_PINGS_REPLY, QUIET, assert_embed_within_limits, start_bot, \
-    stop_bot
+from tests.test_discord_gateway import NO_PINGS, NO_PINGS_REPLY, QUIET, assert_embed_within_limits, start_bot, stop_bot
 
 pytestmark = pytest.mark.asyncio
 

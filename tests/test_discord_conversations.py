@@ -5,7 +5,6 @@ A conversation is a person's in a channel (see ``adapters.discord.convert``).
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.conversation_support import FOLLOW_UP, SCORE_Q, assert_context_kept

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from bot.engine import answer
 from bot.values import Answer, Question
@@ -35,7 +36,8 @@ names = st.builds(_mangle, st.sampled_from(NAMES), st.integers(0, 4), st.integer
 dates = st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}", st.integers(0, 9999), st.integers(0, 13),
                   st.integers(0, 32))
 numbers = st.one_of(st.integers(-10**30, 10**30).map(str), st.floats(allow_nan=True).map(str))
-periods = st.builds("{} {} {}".format, st.sampled_from(["in the last", "past", "since", "before", "until", "in", "top"]),
+periods = st.builds("{} {} {}".format,
+                    st.sampled_from(["in the last", "past", "since", "before", "until", "in", "top"]),
                     st.one_of(st.integers(0, 10**12).map(str), dates, st.sampled_from(["January", "sept", "Feb."])),
                     st.one_of(st.sampled_from(["days", "weeks", "months", "years", "0000", "2026", "10000"]), dates))
 pieces = st.one_of(names, st.sampled_from(WORDS), dates, numbers, periods, st.text(max_size=12))

@@ -9,7 +9,16 @@ import re
 import pytest
 import yaml
 
-from knowledge.packformat import PackError, pack_from, parse_pack, read_document
+from knowledge.packformat import (
+    FactIn,
+    FactRecord,
+    PackError,
+    ScoreIn,
+    ScoreRecord,
+    pack_from,
+    parse_pack,
+    read_document,
+)
 from knowledge.packs import import_file
 
 GOOD = """\
@@ -164,3 +173,8 @@ def test_a_streamed_pack_imports(engine, tmp_path):
     path.write_text(GOOD, encoding="utf-8")
     result = import_file(engine, path)
     assert result.counts["scores"] == 2 and result.counts["models"] == 3
+
+
+def test_slim_records_have_their_models_fields_in_order():
+    assert ScoreRecord._fields == tuple(ScoreIn.model_fields)
+    assert FactRecord._fields == tuple(FactIn.model_fields)

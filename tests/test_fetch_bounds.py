@@ -3,12 +3,13 @@
 Hostile servers here run on loopback only (127.0.0.1, and 127.0.0.2 as "another host"), each bounded
 in what it sends and for how long. The hostile cases run the fetch in a child process, which reports
 its own peak memory (VmHWM, and resource's ru_maxrss) and time; the child has an address-space
-limit so that a fetch that is not bounded fails quickly instead of taking the machine's memory. The address rule is tested as
-pure functions over URLs and IPs (with a stand-in resolver): no test contacts any other address.
+limit so that a fetch that is not bounded fails quickly instead of taking the machine's memory. The address
+rule is tested as pure functions over URLs and IPs (with a stand-in resolver): no test contacts any other address.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socketserver
@@ -70,10 +71,8 @@ class _Handler(socketserver.BaseRequestHandler):
             head += data
         path = head.split(b" ", 2)[1].decode()
         server.requests.append(path)
-        try:
+        with contextlib.suppress(OSError):  # the client hung up, as a bounded fetch does
             getattr(self, "_" + path.strip("/").replace("-", "_").replace(".", "_"), self._missing)(server)
-        except OSError:  # the client hung up, as a bounded fetch does
-            pass
 
     def _send(self, status: str, headers: dict[str, str], body: bytes = b"") -> None:
         lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers.items()), "Connection: close", "", ""]

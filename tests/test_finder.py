@@ -118,8 +118,8 @@ MODELS = [
        outs=["audio", "text"], out=8_192, tools=False, price=(2.5, 10.0)),
     _m("Quorra Canvas", "Quorra Systems", "2026-01", ow=False, lic="Proprietary", ins=TI, outs=["image"],
        ctx=32_000),
-    _m("Quorra Relic", "Quorra Systems", "2023-03-14", ow=False, lic="Research Only", ctx=4_096, out=1_024, price=(10.0, 30.0),
-       status="deprecated"),
+    _m("Quorra Relic", "Quorra Systems", "2023-03-14", ow=False, lic="Research Only", ctx=4_096, out=1_024,
+       price=(10.0, 30.0), status="deprecated"),
     _m("Quorra Draft 1", "Quorra Systems", "2026-05"),
 ]
 
@@ -244,6 +244,11 @@ def _best_scores(benchmark: str) -> dict[str, float]:
     return best
 
 
+def _score_of(scores: dict[str, float]):
+    """A reader of a model's best score out of ``scores`` (model name to score)."""
+    return lambda m: scores[m["name"]]
+
+
 def reference(spec: dict) -> tuple[list[str], int, int]:
     """The names of the models a query finds (in order, limited), how many match, how many lack a field.
 
@@ -262,7 +267,7 @@ def reference(spec: dict) -> tuple[list[str], int, int]:
     if sort == "score":
         scores = _best_scores(spec["benchmark"])
         models = [m for m in models if m["name"] in scores]
-        read = lambda m: scores[m["name"]]
+        read = _score_of(scores)
     checks = _checks(spec)
     needed = [r for r, _ in checks] + ([read] if read is not None else [])
     matching, lacking = [], 0

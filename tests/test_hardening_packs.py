@@ -77,7 +77,8 @@ def model_names(engine) -> list[str]:
     ("    pricing: {input_per_mtok: 1" + "0" * 400 + "}", ["models[0] (Roadrunner 1)", "'pricing.input_per_mtok'"]),
 ])
 def test_out_of_range_values_in_a_pack_are_one_line_errors(engine, tmp_path, line, fragments):
-    text = PACK.replace("    context_window: 1000000\n", "").replace("    description: A fast model.\n", "") + line + "\n"
+    text = PACK.replace("    context_window: 1000000\n", "").replace("    description: A fast model.\n", "")
+    text += line + "\n"
     rejected(engine, write(tmp_path, "p.yaml", text), *fragments)
 
 
@@ -228,7 +229,8 @@ def test_duplicate_keys_and_yaml_1_1_numbers_are_refused(engine, tmp_path, name,
 
 
 def test_plain_yaml_numbers_still_read(engine, tmp_path):
-    text = PACK + "    pricing: {input_per_mtok: 1.5e1, output_per_mtok: 2}\n    reasoning: true\n    open_weights: False\n"
+    text = PACK + ("    pricing: {input_per_mtok: 1.5e1, output_per_mtok: 2}\n"
+                   "    reasoning: true\n    open_weights: False\n")
     import_file(engine, write(tmp_path, "p.yaml", text))
     with Session(engine) as session:
         assert session.execute(select(Model.context_window, Model.input_price, Model.output_price, Model.reasoning,
@@ -280,7 +282,7 @@ def test_two_imports_at_once_on_sqlite_both_succeed(tmp_path):
                                   stderr=subprocess.PIPE, text=True, env=_env(tmp_path), cwd=tmp_path)
                  for p in packs]
         outs = [p.communicate(timeout=180) for p in procs]
-        for proc, (out, err) in zip(procs, outs):
+        for proc, (_out, err) in zip(procs, outs):
             assert proc.returncode == 0 and "Traceback" not in err, err[-2000:]
         with Session(engine) as session:
             assert session.execute(select(func.count()).select_from(Model)

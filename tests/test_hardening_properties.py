@@ -15,10 +15,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from knowledge import sync
 from knowledge.importers.modelsdev import ModelsDevError, convert
 from knowledge.packformat import PackError, pack_from, parse_pack
 from knowledge.packs import import_pack
-from knowledge import sync
 from knowledge.sync import apply_catalogue
 
 REFUSALS = (ModelsDevError, PackError, *[getattr(sync, name) for name in ("ShrinkError",) if hasattr(sync, name)])

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.engine import answer as engine_answer
 from bot.values import Question
-from knowledge.identity import core, extends, is_size, merge_target, Known, name_tokens
+from knowledge.identity import Known, core, extends, is_size, merge_target, name_tokens
 from knowledge.packs import import_file
 from knowledge.schema import Model, ModelClaim
 from knowledge.store import KnowledgeBase
@@ -173,7 +173,8 @@ scores: []
 """, "b.yaml"))
     assert model_count(engine) == 1
     assert [(n.kind, n.record, n.message) for n in result.notes] == [
-        ("merged", "models[0] (Wile RR2)", "merged into the model 'Roadrunner' (same_as); 'Wile RR2' is now one of its names")]
+        ("merged", "models[0] (Wile RR2)",
+         "merged into the model 'Roadrunner' (same_as); 'Wile RR2' is now one of its names")]
     kb = KnowledgeBase(engine)
     assert answer(kb, "context window of Wile RR2").text.startswith("Roadrunner — Context window: 64,000 tokens")
 
@@ -297,7 +298,8 @@ models:
     assert pairs[("Orca 3 Scout", "Orca 3 Scout (Other Co)")]["suggestion"] == \
         "if they are one model, add `same_as: Orca 3 Scout` to 'Orca 3 Scout (Other Co)' in pack b"
     text = runner.invoke(cli, ["--db", db_url, "kb", "duplicates"]).output
-    assert "Orca 3 Scout (Orca Labs) ~ Orca 3 Scout (Other Co) (Other Co): the same name, from two organizations" in text
+    assert ("Orca 3 Scout (Orca Labs) ~ Orca 3 Scout (Other Co) (Other Co): the same name, from two organizations"
+            in text)
 
 
 def test_reimporting_a_pack_with_a_renamed_model_is_quiet_and_removes_nothing(engine, write_pack):

@@ -44,7 +44,7 @@ def lock_problems(requirements: list[Requirement], lock_text: str) -> list[str]:
     """Why the lock does not pin these requirements exactly (an empty list when it does)."""
     pins = parse_lock(lock_text)
     problems = []
-    for name, pin in pins.items():
+    for pin in pins.values():
         specs = list(pin.specifier)
         if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
             problems.append(f"{pin.name} is not pinned to one exact version ({pin.specifier or 'no version'})")

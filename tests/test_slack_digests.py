@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.slack.app import SlackBot
 from adapters.settings import DigestSettings
+from adapters.slack.app import SlackBot
 from knowledge.schema import Subscription
 from tests.digest_support import add_releases
 from tests.polling import eventually

@@ -112,8 +112,9 @@ async def test_mention_answer_is_the_exact_block_kit_payload(app, fake):
                 f"Sources:\n{source}",
         "blocks": [
             GPQA_ANSWER,
-            {"type": "section", "text": {"type": "mrkdwn", "text": "Muse Spark scored 89.5% on GPQA Diamond [1]. "
-                                                                   "That is 4th of 4 models with a GPQA Diamond score here."}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
+                "Muse Spark scored 89.5% on GPQA Diamond [1]. "
+                "That is 4th of 4 models with a GPQA Diamond score here.")}},
             {"type": "table",
              "rows": [[{"type": "raw_text", "text": t} for t in ("Benchmark", "Score", "Setting", "Date", "Source")],
                       [{"type": "raw_text", "text": t} for t in ("GPQA Diamond", "89.5%", "—", "2026-04-08", "[1]")]],
@@ -208,7 +209,8 @@ async def test_compare_command_sends_a_table_block_and_sources(app, fake):
     await app.command("compare Muse Spark, GPT-5.4 on GPQA Diamond", fake.response_url())
     (reply,) = await fake.wait_for("respond:cmd")
     assert [b["type"] for b in reply["blocks"]] == ["header", "section", "table", "context"]
-    assert reply["blocks"][1]["text"]["text"] == "GPT-5.4 leads on GPQA Diamond with 92.8%, ahead of Muse Spark (89.5%) by 3.3 percentage points."
+    assert reply["blocks"][1]["text"]["text"] == ("GPT-5.4 leads on GPQA Diamond with 92.8%, "
+                                                  "ahead of Muse Spark (89.5%) by 3.3 percentage points.")
     table = reply["blocks"][2]
     assert [[c["text"] for c in row[:2]] for row in table["rows"]] == [
         ["Model", "GPQA Diamond"], ["GPT-5.4", "92.8%"], ["Muse Spark", "89.5%"]]
@@ -293,7 +295,8 @@ def _one_digit_off(signature: str) -> str:
     pytest.param(lambda body: sign(body, timestamp=int(time.time()) + 301), id="future"),
     pytest.param(lambda body: {**sign(body), "X-Slack-Signature": _one_digit_off(sign(body)["X-Slack-Signature"])},
                  id="one-digit-off"),
-    pytest.param(lambda body: {**sign(body), "X-Slack-Signature": sign(body)["X-Slack-Signature"].replace("v0=", "v1=")},
+    pytest.param(lambda body: {**sign(body),
+                               "X-Slack-Signature": sign(body)["X-Slack-Signature"].replace("v0=", "v1=")},
                  id="other-version"),
     pytest.param(lambda body: {**sign(body), "X-Slack-Request-Timestamp": "yesterday"}, id="garbage-timestamp"),
 ])
@@ -522,7 +525,8 @@ async def test_answer_longer_than_one_section_is_split(app, fake, kb, write_pack
     assert len(sections) >= 4
     assert render.escape(description) in "".join(sections)  # nothing lost between sections
     assert reply["blocks"][-1] == {"type": "context", "elements": [{
-        "type": "mrkdwn", "text": "[1] <https://example.invalid/long|A &lt;long&gt; &amp; winding source> (2026-05-01)"}]}
+        "type": "mrkdwn",
+        "text": "[1] <https://example.invalid/long|A &lt;long&gt; &amp; winding source> (2026-05-01)"}]}
     for text in mrkdwn_texts(reply):
         assert "<!" not in text and "<@" not in text
     assert len(reply["text"]) <= render.MAX_FALLBACK

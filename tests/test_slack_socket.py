@@ -12,9 +12,6 @@ import time
 import pytest
 
 from adapters.slack.app import SlackBot
-from knowledge.db import ensure_ready, make_engine
-from knowledge.store import KnowledgeBase
-from tests.fakes.slack import FakeSlack
 from tests.slack_support import settings_for
 
 pytestmark = pytest.mark.asyncio

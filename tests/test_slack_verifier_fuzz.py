@@ -17,7 +17,8 @@ import time
 
 import pytest
 from aiohttp import web
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from adapters.slack.app import EVENTS_PATH, SlackBot
 from adapters.slack.settings import SlackSettings

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from adapters.discord.publish import DiscordPublisher
 from adapters.slack.publish import SlackPublisher
 from bot.digests import builder as digests
-from bot.digests.outbox import plan
-from bot.digests.scheduler import DigestScheduler
 from bot.digests.arguments import Usage, check, parse_words, request_from
 from bot.digests.builder import query_of
+from bot.digests.outbox import plan
+from bot.digests.scheduler import DigestScheduler
 from knowledge.finder import ModelQuery
 from knowledge.packs import import_file
 from knowledge.schema import Delivery, Subscription
@@ -321,8 +321,7 @@ async def test_slack_subscribe_words_with_filters(kb, fake):
 
     fake.users["U0001"] = {"id": "U0001", "name": "ada", "is_admin": True, "tz": "Europe/Berlin"}
     async with RunningApp(SlackBot(kb, settings_for(fake))) as app:
-        for n, words in enumerate(("subscribe instant open-weights min-context 128k",
-                                   "subscribe instant min-contxt 128k"), 1):
+        for words in ("subscribe instant open-weights min-context 128k", "subscribe instant min-contxt 128k"):
             status, _ = await app.command(words, fake.response_url())
             assert status == 200
         replies = await fake.wait_for("respond:cmd", count=2)

@@ -65,7 +65,9 @@ def unit_of(metric: str | None) -> str | None:
 
 def lower_is_better(metric: str | None) -> bool:
     """Whether a smaller number is the better result for this metric (error rates, latency, cost)."""
-    return bool(metric) and any(word in metric.lower() for word in _LOWER_IS_BETTER)
+    if not metric:
+        return False
+    return any(word in metric.lower() for word in _LOWER_IS_BETTER)
 
 
 @dataclass

@@ -201,7 +201,7 @@ Resolver = Callable[[str], Iterable[str]]
 
 def _resolve(host: str) -> list[str]:
     try:
-        return sorted({info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)})
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)})
     except (OSError, UnicodeError):
         return []  # urllib3 reports the failure to connect
 
@@ -291,7 +291,7 @@ class _Pools:
         self.addresses, self.timeout = addresses, timeout
         self.pools: dict[tuple[str, int], HTTPConnectionPool] = {}
 
-    def __enter__(self) -> "_Pools":
+    def __enter__(self) -> _Pools:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -305,7 +305,7 @@ class _Pools:
         key = (parts.scheme, port)
         if key not in self.pools:
             kind = _HTTPSPool if parts.scheme == "https" else _HTTPPool
-            self.pools[key] = kind(parts.hostname, port, timeout=Timeout(connect=self.timeout, read=self.timeout),
+            self.pools[key] = kind(parts.hostname or "", port, timeout=Timeout(connect=self.timeout, read=self.timeout),
                                    maxsize=1, pinned=self.addresses)
         return self.pools[key]
 

@@ -181,7 +181,7 @@ class _Builder:
         self.seen_results: set[tuple] = set()
         self.facts: list[dict] = []
         self.notices: list[Notice] = []
-        self.origins: dict[tuple[str, int], str] = {}
+        self.origins: dict[tuple[str | int, ...], str] = {}
 
     def note(self, kind: str, key: str, message: str) -> None:
         self.notices.append(Notice(kind, key, message))
@@ -399,7 +399,7 @@ class _Builder:
 
 
 def _benchmark(group: BenchmarkGroup) -> dict:
-    record = {"name": group.name, "aliases": group.aliases, "unit": unit_of(group.metric)}
+    record: dict[str, Any] = {"name": group.name, "aliases": group.aliases, "unit": unit_of(group.metric)}
     if lower_is_better(group.metric):
         record["higher_is_better"] = False
     return {k: v for k, v in record.items() if v is not None}
@@ -419,7 +419,7 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def _check(document: dict, origins: dict[tuple[str, int], str]) -> None:
+def _check(document: dict, origins: dict[tuple[str | int, ...], str]) -> None:
     """Validate the document as a pack; the first problem becomes a BadValue naming the entry."""
     try:
         PackIn.model_validate(document)

@@ -84,7 +84,7 @@ class Entry:
     prefix: str = ""
 
     @classmethod
-    def of(cls, key: Any, value: Any) -> "Entry":
+    def of(cls, key: Any, value: Any) -> Entry:
         """The entry stored under ``key``; its key must read ``lab/model-id`` and its value be an object."""
         if not isinstance(key, str) or not re.fullmatch(r"[^/\s]+/\S+", key):
             raise ModelsDevError(f"models.dev entry {_short(key)}: the key must read 'lab/model-id'", key_of(key))
@@ -201,7 +201,7 @@ class Entry:
             raise self.fail(path, f"expected an object, found {_kind(value)}")
         return value
 
-    def items(self, path: str) -> list["Entry"]:
+    def items(self, path: str) -> list[Entry]:
         """A list of objects (such as benchmark results), each as an Entry that names its place."""
         value = self.data.get(path)
         if value is None:

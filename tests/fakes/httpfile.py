@@ -9,6 +9,7 @@ requests fail (503, 429 with Retry-After), stall (for client timeouts) or come b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -69,10 +70,8 @@ class HttpFile(LoopbackServer):
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(dict(request.headers))
         if self._stalls:
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._released.wait(), self._stalls.pop(0))
-            except asyncio.TimeoutError:
-                pass
         if self._failures:
             failure = self._failures.pop(0)
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
