@@ -18,7 +18,7 @@ from bot.cli import cli
 from adapters.discord.settings import DiscordSettings
 from tests.polling import eventually, free_port, healthz
 from tests.fakes.discord import APP_ID, BOT_ID, BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERSON, TOKEN, \
-    FakeDiscord
+    FakeDiscord, embed_size
 
 pytestmark = pytest.mark.asyncio
 NO_PINGS = {"parse": []}
@@ -60,7 +60,7 @@ def assert_embed_within_limits(embed: dict) -> None:
     for f in embed.get("fields", []):
         assert 1 <= len(f["name"]) <= render.MAX_FIELD_NAME and 1 <= len(f["value"]) <= render.MAX_FIELD_VALUE
     assert len((embed.get("footer") or {}).get("text", "")) <= render.MAX_FOOTER
-    assert render.embed_size(embed) <= render.MAX_EMBED_TOTAL
+    assert embed_size(embed) <= render.MAX_EMBED_TOTAL
 
 
 async def answered(fake: FakeDiscord, interaction: dict) -> tuple[dict, dict]:

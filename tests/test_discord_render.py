@@ -18,6 +18,7 @@ from bot.cli import cli
 from bot.engine import answer as engine_answer
 from bot.plaintext import table_text
 from bot.values import Answer, Origin, Question, SourceRef, Table
+from tests.fakes.discord import embed_size
 
 LIVE_PING = re.compile(r"@everyone|@here|<@!?\d+>|<@&\d+>")
 PINGS = "@everyone @here <@123> <@!123> <@&456>"
@@ -28,21 +29,16 @@ def make(**kw) -> Answer:
     return Answer(**{**base, **kw})
 
 
-def strings(msg: dict) -> list[str]:
-    """Every string of a payload that Discord shows."""
-    embed = msg["embeds"][0]
+def strings(embed: dict, buttons: list[tuple[str, str]]) -> list[str]:
+    """Every string of an answer's embed and buttons that Discord shows."""
     out = [embed["title"], embed.get("description", ""), (embed.get("footer") or {}).get("text", "")]
     for f in embed.get("fields", []):
         out += [f["name"], f["value"]]
-    for row in msg["components"]:
-        out += [b["label"] for b in row["components"]]
-    return out
+    return out + [label for label, _ in buttons]
 
 
-def assert_within_limits(msg: dict) -> None:
-    assert msg["allowed_mentions"] == {"parse": []}
-    assert len(msg["embeds"]) == 1 and "content" not in msg
-    embed = msg["embeds"][0]
+def assert_within_limits(answer: Answer) -> None:
+    embed, buttons = render.embed(answer), render.buttons(answer)
     assert 1 <= len(embed["title"]) <= render.MAX_TITLE
     assert len(embed.get("description", "")) <= render.MAX_DESCRIPTION
     assert embed.get("description", "").count("```") % 2 == 0  # never a code block left open
@@ -50,13 +46,11 @@ def assert_within_limits(msg: dict) -> None:
     for f in embed.get("fields", []):
         assert 1 <= len(f["name"]) <= render.MAX_FIELD_NAME and 1 <= len(f["value"]) <= render.MAX_FIELD_VALUE
     assert len((embed.get("footer") or {}).get("text", "")) <= render.MAX_FOOTER
-    assert render.embed_size(embed) <= render.MAX_EMBED_TOTAL
-    assert len(msg["components"]) <= 1
-    for row in msg["components"]:
-        assert 1 <= len(row["components"]) <= render.MAX_BUTTONS
-        for button in row["components"]:
-            assert 1 <= len(button["label"]) <= render.MAX_LABEL and len(button["custom_id"]) <= 100
-    for text in strings(msg):
+    assert embed_size(embed) <= render.MAX_EMBED_TOTAL
+    assert len(buttons) <= render.MAX_BUTTONS
+    for label, custom_id in buttons:
+        assert 1 <= len(label) <= render.MAX_LABEL and len(custom_id) <= 100
+    for text in strings(embed, buttons):
         assert not LIVE_PING.search(text), text
 
 
@@ -86,7 +80,7 @@ CASES = {
 
 @pytest.mark.parametrize("answer", CASES.values(), ids=CASES.keys())
 def test_every_message_stays_within_discord_limits(answer):
-    assert_within_limits(render.message(answer))
+    assert_within_limits(answer)
 
 
 def test_a_30000_character_answer_is_shortened_with_a_note():
@@ -113,8 +107,7 @@ def test_a_table_is_a_whole_code_block_cut_at_a_line():
 
 
 def test_pings_are_shown_but_defused():
-    msg = render.message(CASES["pings everywhere"])
-    embed = msg["embeds"][0]
+    embed = render.embed(CASES["pings everywhere"])
     assert "@\u200beveryone" in embed["description"] and "<@\u200b123>" in embed["description"]
     assert "<@\u200b&456>" in embed["fields"][0]["value"]
     assert "@\u200bhere" in embed["title"]
@@ -129,11 +122,10 @@ def test_footer_lists_sources_with_dates():
 
 
 def test_suggestions_are_buttons_carrying_the_followup():
-    msg = render.message(make(found=False, suggestions=["GPT-5.4 Pro", "GPT-5.4"],
-                              followups=["what did GPT-5.4 Pro score?", "what did GPT-5.4 score?"]))
-    assert msg["components"] == [{"type": 1, "components": [
-        {"type": 2, "style": 2, "label": "GPT-5.4 Pro", "custom_id": "modelwire:ask:0:what did GPT-5.4 Pro score?"},
-        {"type": 2, "style": 2, "label": "GPT-5.4", "custom_id": "modelwire:ask:1:what did GPT-5.4 score?"}]}]
+    buttons = render.buttons(make(found=False, suggestions=["GPT-5.4 Pro", "GPT-5.4"],
+                                  followups=["what did GPT-5.4 Pro score?", "what did GPT-5.4 score?"]))
+    assert buttons == [("GPT-5.4 Pro", "modelwire:ask:0:what did GPT-5.4 Pro score?"),
+                       ("GPT-5.4", "modelwire:ask:1:what did GPT-5.4 score?")]
 
 
 def test_notice_fits_message_content_and_pings_nobody():
@@ -144,7 +136,7 @@ def test_notice_fits_message_content_and_pings_nobody():
 
 @pytest.mark.parametrize("question", EXAMPLES)
 def test_real_answers_render_within_limits(seeded_kb, question):
-    assert_within_limits(render.message(engine_answer(Question(question), seeded_kb)))
+    assert_within_limits(engine_answer(Question(question), seeded_kb))
 
 
 # -- conversion -------------------------------------------------------------------------------------------

@@ -63,6 +63,14 @@ class Call:
         return self.headers.get("Content-Type", "").startswith("multipart/form-data")
 
 
+def embed_size(data: dict) -> int:
+    """The characters Discord counts towards the 6,000 of a message's embeds."""
+    return (len(data.get("title", "")) + len(data.get("description", ""))
+            + len((data.get("footer") or {}).get("text", ""))
+            + sum(len(f["name"]) + len(f["value"]) for f in data.get("fields", []))
+            + len((data.get("author") or {}).get("name", "")))
+
+
 def _json(data, status: int = 200, headers: dict | None = None) -> web.Response:
     """JSON exactly as Discord sends it: discord.py parses only ``Content-Type: application/json``."""
     return web.Response(body=json.dumps(data).encode(), status=status,
@@ -230,7 +238,10 @@ class FakeDiscord(LoopbackServer):
                                     "guild_id": str(GUILD_ID)})
 
     def button(self, custom_id: str) -> dict:
-        message = self.message(CHANNEL_ID, {"content": "", "embeds": []}, author=BOT_USER)
+        """A click on a button of the bot's message: like Discord, the interaction carries that message,
+        with its buttons."""
+        row = {"type": 1, "components": [{"type": 2, "style": 2, "label": "Ask", "custom_id": custom_id}]}
+        message = self.message(CHANNEL_ID, {"content": "", "embeds": [], "components": [row]}, author=BOT_USER)
         return self.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message)
 
     def message(self, channel_id: int, body: dict, author: dict = PERSON, guild: bool = False,
