@@ -32,7 +32,7 @@ async def serve_health(port: int, status: Callable[[], dict | Awaitable[dict]], 
     stack.push_async_callback(runner.cleanup)
     site = web.TCPSite(runner, host, port)
     await site.start()
-    bound = site._server.sockets[0].getsockname()[1]
+    bound = runner.addresses[0][1]
     log.info("health check on port %s at /healthz", bound)
     return bound
 

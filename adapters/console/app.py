@@ -11,6 +11,7 @@ invocations and, with ``-``, across input lines (for ``bot.conversation.TTL`` af
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import uuid
@@ -99,10 +100,8 @@ def ask(ctx: click.Context, as_json: bool, chart_path: Path | None, conversation
 def chat(ctx: click.Context) -> None:
     """An interactive prompt: ask question after question, follow-ups included ("and GPT-5.4?");
     'quit', 'exit' or Ctrl-D ends it."""
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - line editing and history for input()
-    except ImportError:
-        pass
     kb = open_kb(ctx)
     key = f"console:chat:{uuid.uuid4()}"
     click.echo("modelwire — ask about AI models, benchmarks and releases; follow up on an answer "

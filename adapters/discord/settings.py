@@ -22,10 +22,10 @@ class DiscordSettings(BaseSettings):
     """Sharding: run one process per shard, each with the same count and its own id (both or neither)."""
 
     @model_validator(mode="after")
-    def _shards(self) -> "DiscordSettings":
+    def _shards(self) -> DiscordSettings:
         if (self.shard_id is None) != (self.shard_count is None):
             raise ValueError("DISCORD_SHARD_ID and DISCORD_SHARD_COUNT: set both (one process per shard) or neither")
-        if self.shard_id is not None and self.shard_id >= self.shard_count:
+        if self.shard_id is not None and self.shard_count is not None and self.shard_id >= self.shard_count:
             raise ValueError(f"DISCORD_SHARD_ID must be below DISCORD_SHARD_COUNT ({self.shard_count})")
         return self
 

@@ -86,7 +86,8 @@ class SlackPublisher:
             raise as_delivery_error(exc) from None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise DeliveryError("retry", f"{type(exc).__name__}: {exc}") from None
-        for message in response.get("messages", []):
+        messages: list[dict] = response.get("messages", [])
+        for message in messages:
             meta = message.get("metadata") or {}
             if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == key:
                 return message["ts"]

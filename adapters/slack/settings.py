@@ -35,7 +35,7 @@ class SlackSettings(BaseSettings):
         return url if url.endswith("/") else url + "/"
 
     @model_validator(mode="after")
-    def _mode_needs(self) -> "SlackSettings":
+    def _mode_needs(self) -> SlackSettings:
         if self.mode == "socket" and not self.app_token:
             raise ValueError("SLACK_APP_TOKEN: required in socket mode (an app-level token, xapp-...)")
         if self.mode == "http" and not self.signing_secret:
