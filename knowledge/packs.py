@@ -439,7 +439,8 @@ class _Writer:
                     continue
                 self._note("merged", "model", i, record.name, f"merged into the model "
                            f"'{self._name_of('model', targets[i])}' (same_as); '{record.name}' is now one of its names")
-        rest = [i for i in range(len(records)) if i not in set(plain)]
+        listed = set(plain)
+        rest = [i for i in range(len(records)) if i not in listed]
         self._add_model_names([records[i] for i in rest], [targets[i] for i in rest],
                               [records[i].name for i in rest], set(), rest)
         ids = [t for t in targets if t is not None]
@@ -574,10 +575,11 @@ class _Writer:
                                              "sources": {}, "updated_at": now})
             row["values"].update(values)
             row["sources"].update(sources)
-        for batch in _chunks(ids):
+        had_claims = self.s.execute(select(ModelClaim.id).where(ModelClaim.pack_id == self.pid).limit(1)).first()
+        for batch in _chunks(ids) if had_claims else []:
             self.s.execute(delete(ModelClaim).where(ModelClaim.pack_id == self.pid, ModelClaim.model_id.in_(batch)))
         for batch in _chunks(list(rows.values()), 5000):
-            self.s.execute(insert(ModelClaim), batch)
+            self.s.execute(insert(ModelClaim.__table__), batch)
         claims.settle(self.s, [i for i in ids if i not in created])
         dropped = sorted(self.previous.get("model", set()) - set(ids))
         claims.drop(self.s, self.pid, dropped)
