@@ -3,7 +3,7 @@
 # (modelwire db upgrade | slack | discord | scheduler). See docs/deploying.md.
 ARG PYTHON_IMAGE=python:3.11-slim
 
-# --- builder: the exact dependencies from requirements.lock, then modelwire, into /opt/venv ---
+# --- builder: the exact dependencies from requirements.lock, then modelwire with every extra, into /opt/venv ---
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -14,8 +14,9 @@ COPY requirements.lock /tmp/requirements.lock
 RUN pip install --no-deps -r /tmp/requirements.lock
 WORKDIR /src
 COPY . .
-# pip check fails the build when the lock no longer satisfies what modelwire declares.
-RUN pip install --no-deps . && pip check
+# The lock holds the libraries of the `all` extra (Slack, Discord, charts, PostgreSQL); pip check fails
+# the build when it no longer satisfies what modelwire declares.
+RUN pip install --no-deps ".[all]" && pip check
 
 # --- runtime: the venv alone, run by an unprivileged user ---
 FROM ${PYTHON_IMAGE}

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from knowledge import __version__
+
 ADAPTER_COMMANDS = {
     "ask": "adapters.console.app:ask",
     "chat": "adapters.console.app:chat",
@@ -26,8 +28,43 @@ ADAPTER_COMMANDS = {
 }
 
 
+EXTRAS = {
+    "charts": ("matplotlib",),
+    "postgres": ("psycopg",),
+    "slack": ("slack_bolt", "slack_sdk", "aiohttp", "matplotlib"),
+    "discord": ("discord", "aiohttp", "matplotlib"),
+}
+"""The package's optional extras (pyproject.toml) and the top-level modules each one installs."""
+
+
+def extra_for(command: str, module: str) -> str | None:
+    """The extra that installs ``module`` for ``command``: the command's own extra when it has the module,
+    else the first extra that has it; None when no extra does."""
+    top = module.split(".")[0]
+    having = [extra for extra, modules in EXTRAS.items() if top in modules]
+    if command in having:
+        return command
+    return having[0] if having else None
+
+
+def needs_extra(command: str, extra: str) -> str:
+    """What to tell someone whose ``modelwire COMMAND`` lacks an extra's libraries."""
+    return f"modelwire {command} needs the {extra} extra: pip install 'modelwire[{extra}]'"
+
+
+def _missing_extra_command(name: str, extra: str) -> click.Command:
+    """A stand-in for a command whose libraries are not installed: it says which extra to install."""
+
+    def refuse(**_: object) -> None:
+        raise click.ClickException(needs_extra(name, extra))
+
+    return click.Command(name, callback=refuse, short_help=f"(needs the {extra} extra)", add_help_option=False,
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+
+
 class LazyGroup(click.Group):
-    """A click group whose adapter sub-commands are imported only when used."""
+    """A click group whose adapter sub-commands are imported only when used; a command whose optional
+    libraries are missing says which extra installs them."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *ADAPTER_COMMANDS])
@@ -35,11 +72,29 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in ADAPTER_COMMANDS:
             module, attr = ADAPTER_COMMANDS[name].split(":")
-            return getattr(importlib.import_module(module), attr)
+            try:
+                loaded = importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                extra = extra_for(name, exc.name or "")
+                if extra is None:
+                    raise
+                return _missing_extra_command(name, extra)
+            return getattr(loaded, attr)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            command = ctx.invoked_subcommand or ""
+            extra = extra_for(command, exc.name or "")
+            if extra is None:
+                raise
+            raise click.ClickException(needs_extra(command, extra)) from None
 
-@click.group(cls=LazyGroup)
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="modelwire", message="%(prog)s %(version)s")
 @click.option("--db", "db_url", metavar="URL", envvar="MODELWIRE_DATABASE_URL",
               help="Database URL (default: an SQLite file in your data directory; env MODELWIRE_DATABASE_URL).")
 @click.pass_context
@@ -119,7 +174,9 @@ def open_kb(ctx: click.Context, load_bundled: bool = True):
     except (SQLAlchemyError, OSError, ImportError) as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if isinstance(exc, ImportError):
-            detail += " (is the driver for this database installed?)"
+            extra = extra_for("", exc.name or "")
+            detail += (f" (the {extra} extra installs it: pip install 'modelwire[{extra}]')" if extra
+                       else " (is the driver for this database installed?)")
         raise click.ClickException(f"cannot open the knowledge base: {detail}") from None
 
 

@@ -1,0 +1,3 @@
+__version__ = "0.1.0"
+"""modelwire's version, written only here: pyproject.toml, ``modelwire --version`` and the HTTP
+User-Agent read it."""

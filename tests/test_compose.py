@@ -242,7 +242,7 @@ def test_dockerfile_is_multi_stage_pinned_and_unprivileged():
     assert sum(line.startswith("FROM ") for line in instructions) >= 2
     assert "python:3.11-slim" in dockerfile and "COPY --from=builder /opt/venv" in dockerfile
     assert re.search(r"pip install --no-deps -r \S*requirements\.lock", dockerfile)
-    assert re.search(r"pip install --no-deps \.(\s|$)", dockerfile)
+    assert re.search(r"pip install --no-deps \"\.\[all\]\"(\s|$)", dockerfile)
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert instructions[-2:] == ['ENTRYPOINT ["modelwire"]', 'CMD ["--help"]']

@@ -20,9 +20,9 @@ IMAGE_ENVIRONMENT = {"python_version": "3.11", "python_full_version": "3.11.0", 
 
 
 def runtime_requirements() -> list[Requirement]:
-    """[project].dependencies and the postgres extra, which the image installs."""
+    """[project].dependencies and the `all` extra, which the image installs."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    lines = [*project["dependencies"], *project["optional-dependencies"]["postgres"]]
+    lines = [*project["dependencies"], *project["optional-dependencies"]["all"]]
     return [Requirement(line) for line in lines]
 
 

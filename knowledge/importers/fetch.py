@@ -49,8 +49,10 @@ from urllib3.exceptions import (
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from knowledge import __version__
+
 DEFAULT_URL = "https://models.dev/models.json"
-USER_AGENT = "modelwire/0.1 (knowledge sync)"
+USER_AGENT = f"modelwire/{__version__} (knowledge sync)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_RETRY_AFTER = 120.0
