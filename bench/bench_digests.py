@@ -22,18 +22,19 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, insert, select, text
+
+from adapters.slack.publish import SlackPublisher
+from bot.digests.outbox import plan
+from bot.digests.scheduler import DigestScheduler
+from knowledge.db import ensure_ready, make_engine
+from knowledge.packs import import_file
+from knowledge.schema import Delivery, Subscription
+from knowledge.store import KnowledgeBase
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import func, insert, select, text  # noqa: E402
-
-from adapters.slack.publish import SlackPublisher  # noqa: E402
-from bot.digests.outbox import plan  # noqa: E402
-from bot.digests.scheduler import DigestScheduler  # noqa: E402
-from knowledge.db import ensure_ready, make_engine  # noqa: E402
-from knowledge.packs import import_file  # noqa: E402
-from knowledge.schema import Delivery, Subscription  # noqa: E402
-from knowledge.store import KnowledgeBase  # noqa: E402
 
 DUE = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)
 PACK = """pack: bench-digest-releases
@@ -90,7 +91,9 @@ def start_fake() -> tuple[subprocess.Popen, int]:
 
 
 async def deliver(kb: KnowledgeBase, port: int) -> dict:
-    clock = lambda: DUE + dt.timedelta(seconds=30)  # noqa: E731 - every subscription is due now
+    def clock() -> dt.datetime:
+        return DUE + dt.timedelta(seconds=30)  # every subscription is due now
+
     scheduler = DigestScheduler(kb, {"slack": SlackPublisher("xoxb-bench", f"http://127.0.0.1:{port}/api/")},
                                 clock=clock, worker="bench")
     began = time.perf_counter()

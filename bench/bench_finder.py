@@ -274,7 +274,7 @@ def _model_count(url: str) -> int:
     try:
         with engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(Model)).scalar() or 0
-    except Exception:  # noqa: BLE001 - no schema or table yet: nothing to reuse
+    except Exception:  # no schema or table yet: nothing to reuse
         return 0
     finally:
         engine.dispose()

@@ -172,7 +172,7 @@ def test_concurrent_saves_do_not_fail(engine):
             for i in range(15):
                 save(engine, "shared", {"writer": n, "i": i}, T0 + dt.timedelta(seconds=i))
                 save(engine, f"own-{n}", {"writer": n, "i": i}, T0 + dt.timedelta(seconds=i))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]

@@ -24,7 +24,7 @@ BODY = b'{"openai/fx-alpha-5": {"name": "FX Alpha 5"}}'
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         server: Recorder = self.server  # type: ignore[assignment]
         server.seen.append((self.path, self.headers.get("Host")))
         if self.path == "/moved":

@@ -23,7 +23,7 @@ def as_delivery_error(exc: discord.HTTPException) -> DeliveryError:
     if exc.status == 429 or exc.status >= 500:
         try:
             after = exc.response.headers.get("Retry-After") if exc.response is not None else None
-        except Exception:  # noqa: BLE001 - a response without usable headers: back off as usual
+        except Exception:  # a response without usable headers: back off as usual
             after = None
         return DeliveryError("retry", detail, parse_retry_after(after))
     return DeliveryError("failed", detail)

@@ -82,7 +82,7 @@ def plan(kb: KnowledgeBase, now: dt.datetime) -> int:
                     release_ids, update_ids = _wanted_ids(kb, matcher, sub, new, changes)
                 except SQLAlchemyError:
                     raise  # the database's trouble, not this subscription's: the tick is tried again
-                except Exception as exc:  # one bad subscription must not stop everyone's digests  # noqa: BLE001
+                except Exception as exc:  # one bad subscription must not stop everyone's digests
                     reason = unplannable(sub, exc)
                     log.warning("disabling digest subscription %s (%s:%s/%s): %s", sub.id, sub.platform,
                                 sub.workspace, sub.channel, reason)
@@ -113,7 +113,7 @@ def unplannable(sub, exc: Exception) -> str:
         return f"time zone {sub.timezone!r} is not in this host's time zone database (subscribe again with another)"
     try:
         ZoneInfo(sub.timezone)
-    except Exception:  # noqa: BLE001 - any way a key can be unusable
+    except Exception:  # any way a key can be unusable
         return f"time zone {sub.timezone!r} is not a usable time zone (subscribe again with another)"
     return f"its digest could not be planned: {type(exc).__name__}: {exc}"
 
