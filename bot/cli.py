@@ -79,8 +79,9 @@ class LazyGroup(click.Group):
                 if extra is None:
                     raise
                 return _missing_extra_command(name, extra)
-            return getattr(loaded, attr)
-        return super().get_command(ctx, name)
+            return with_db_option(getattr(loaded, attr), name)
+        command = super().get_command(ctx, name)
+        return None if command is None else with_db_option(command, name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -93,10 +94,32 @@ class LazyGroup(click.Group):
             raise click.ClickException(needs_extra(command, extra)) from None
 
 
+NO_DATABASE = ("kb schema",)
+"""Sub-commands (by path) that never open the knowledge base, so take no ``--db``."""
+DB_HELP = "Database URL (default: an SQLite file in your data directory; env MODELWIRE_DATABASE_URL)."
+
+
+def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """``--db`` given after the sub-command: it wins over the one before it and the environment."""
+    if value is not None:
+        ctx.ensure_object(dict)["db"] = value
+
+
+def with_db_option(command: click.Command, path: str) -> click.Command:
+    """``command`` (each sub-command of it, for a group) taking ``--db URL`` after its name too, as in
+    ``modelwire kb stats --db URL``; adding it again changes nothing."""
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            with_db_option(sub, f"{path} {name}")
+    elif path not in NO_DATABASE and not any(param.name == "db_url" for param in command.params):
+        command.params.append(click.Option(["--db", "db_url"], metavar="URL", expose_value=False,
+                                           callback=_set_db, help=DB_HELP))
+    return command
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="modelwire", message="%(prog)s %(version)s")
-@click.option("--db", "db_url", metavar="URL", envvar="MODELWIRE_DATABASE_URL",
-              help="Database URL (default: an SQLite file in your data directory; env MODELWIRE_DATABASE_URL).")
+@click.option("--db", "db_url", metavar="URL", envvar="MODELWIRE_DATABASE_URL", help=DB_HELP)
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None) -> None:
     """modelwire: answers about AI models, benchmarks and releases, with sources."""

@@ -1,0 +1,89 @@
+"""The command-line conventions of ``modelwire``: ``--db`` after the sub-command, ``ask --strict``,
+``--json`` on the listing commands, the ``.env`` file and shell completion.
+
+Exit codes, ``.env`` and completion run the installed console script in a subprocess (in ``tmp_path``,
+with a private environment); the rest invoke the click command with CliRunner. Where a database is
+involved the test runs on SQLite and PostgreSQL (``db_url``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import cli
+
+MODELWIRE = Path(sys.executable).parent / "modelwire"
+TIMEOUT = 60
+KNOWN_Q = "What did Muse Spark score on GPQA Diamond?"
+UNKNOWN_Q = "What did GPT-5.9 score on GPQA?"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without database or ``.env`` settings, with a private data directory."""
+    dropped = ("MODELWIRE_DATABASE_URL", "MODELWIRE_ENV_FILE", "PYTHONUNBUFFERED")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env["XDG_DATA_HOME"] = str(tmp_path / "xdg-data")
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env | extra
+
+
+def run(tmp_path: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    """Run ``modelwire ARGS`` in ``tmp_path`` to completion (text, UTF-8)."""
+    return subprocess.run([str(MODELWIRE), *args], input=stdin, capture_output=True, text=True, encoding="utf-8",
+                          env=_env(tmp_path, **env), timeout=TIMEOUT, cwd=tmp_path)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """``modelwire ARGS`` through CliRunner: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def stats_json(db_url: str, *before: str) -> dict:
+    code, out, err = invoke(*before, "kb", "stats", "--json", *([] if before else ["--db", db_url]))
+    assert code == 0, err
+    return json.loads(out)
+
+
+# -- --db after the sub-command -------------------------------------------------------------------
+
+
+def test_db_after_the_sub_command_opens_that_database(db_url):
+    code, out, err = invoke("kb", "stats", "--db", db_url)
+
+    assert code == 0, err
+    assert "pack muse-spark-launch (bundled" in out
+
+
+def test_db_after_the_sub_command_wins_over_the_one_before(tmp_path):
+    before, after = tmp_path / "before.db", tmp_path / "after.db"
+
+    code, _, err = invoke("--db", f"sqlite:///{before}", "db", "upgrade", "--db", f"sqlite:///{after}")
+
+    assert code == 0, err
+    assert after.exists() and not before.exists()
+
+
+def test_db_before_the_sub_command_still_works(tmp_path):
+    path = tmp_path / "kb.db"
+
+    code, _, err = invoke("--db", f"sqlite:///{path}", "ask", KNOWN_Q)
+
+    assert code == 0, err
+    assert path.exists()
+
+
+def test_db_is_an_option_of_adapter_and_nested_commands():
+    for args in (["ask"], ["digest", "status"], ["subscriptions"], ["kb", "import"], ["db", "upgrade"]):
+        code, out, err = invoke(*args, "--help")
+        assert code == 0, err
+        assert "--db URL" in out, args
+    code, out, _ = invoke("kb", "schema", "--help")
+    assert "--db" not in out
