@@ -87,3 +87,34 @@ def test_db_is_an_option_of_adapter_and_nested_commands():
         assert "--db URL" in out, args
     code, out, _ = invoke("kb", "schema", "--help")
     assert "--db" not in out
+
+
+# -- ask --strict -----------------------------------------------------------------------------------
+
+
+def test_strict_exits_1_when_the_answer_is_not_known(tmp_path, db_url):
+    unknown = run(tmp_path, "ask", "--strict", "--db", db_url, UNKNOWN_Q)
+    known = run(tmp_path, "ask", "--strict", "--db", db_url, KNOWN_Q)
+
+    assert unknown.returncode == 1, unknown.stderr
+    assert unknown.stdout.strip() and unknown.stderr == ""
+    assert known.returncode == 0, known.stderr
+    assert "89.5%" in known.stdout
+
+
+def test_without_strict_an_unknown_answer_exits_0(tmp_path):
+    result = run(tmp_path, "--db", f"sqlite:///{tmp_path / 'kb.db'}", "ask", "--json", UNKNOWN_Q)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["found"] is False
+
+
+def test_strict_with_stdin_answers_every_line_then_exits_1_if_any_was_not_known(tmp_path, db_url):
+    mixed = run(tmp_path, "ask", "--strict", "--json", "--db", db_url, "-", stdin=f"{UNKNOWN_Q}\n{KNOWN_Q}\n")
+    all_known = run(tmp_path, "ask", "--strict", "--json", "--db", db_url, "-", stdin=f"{KNOWN_Q}\n{KNOWN_Q}\n")
+
+    assert mixed.returncode == 1, mixed.stderr
+    answers = [json.loads(line) for line in mixed.stdout.splitlines()]
+    assert [(a["question"], a["found"]) for a in answers] == [(UNKNOWN_Q, False), (KNOWN_Q, True)]
+    assert all_known.returncode == 0, all_known.stderr
+    assert len(all_known.stdout.splitlines()) == 2

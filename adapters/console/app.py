@@ -67,9 +67,11 @@ def ask_key(conversation: str | None) -> str | None:
               help="Also write the answer's chart (comparisons, leaderboards) to FILE as a PNG.")
 @click.option("--conversation", metavar="ID", help="Continue the conversation ID: a follow-up question "
               "(\"and GPT-5.4?\") builds on ID's last answer (across runs, and across lines with -).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when the answer is not known (with -: when "
+              "any answer is not, after answering all).")
 @click.argument("question", nargs=-1, required=True)
 @click.pass_context
-def ask(ctx: click.Context, as_json: bool, chart_path: Path | None, conversation: str | None,
+def ask(ctx: click.Context, as_json: bool, chart_path: Path | None, conversation: str | None, strict: bool,
         question: tuple[str, ...]) -> None:
     """Answer QUESTION; with "-" read one question per line from standard input."""
     text = " ".join(question)
@@ -78,21 +80,32 @@ def ask(ctx: click.Context, as_json: bool, chart_path: Path | None, conversation
     key = ask_key(conversation)
     kb = open_kb(ctx)
     if text == "-":
-        for line in sys.stdin:
-            line = line.rstrip("\n")
-            result = _ask(kb, line, key)
-            if as_json:
-                _emit_json(line, result)
-            else:
-                click.echo(render(result) + "\n")
-        return
-    result = _ask(kb, text, key)
-    if as_json:
-        _emit_json(text, result)
+        found = _ask_lines(kb, key, as_json)
     else:
-        click.echo(render(result))
-    if chart_path is not None:
-        _write_chart(result, chart_path)
+        result = _ask(kb, text, key)
+        if as_json:
+            _emit_json(text, result)
+        else:
+            click.echo(render(result))
+        if chart_path is not None:
+            _write_chart(result, chart_path)
+        found = result.found
+    if strict and not found:
+        ctx.exit(1)
+
+
+def _ask_lines(kb, key: str | None, as_json: bool) -> bool:
+    """Answer each line of standard input; whether every answer was found."""
+    found = True
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        result = _ask(kb, line, key)
+        found = found and result.found
+        if as_json:
+            _emit_json(line, result)
+        else:
+            click.echo(render(result) + "\n")
+    return found
 
 
 @click.command()
