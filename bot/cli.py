@@ -203,6 +203,11 @@ def open_kb(ctx: click.Context, load_bundled: bool = True):
         raise click.ClickException(f"cannot open the knowledge base: {detail}") from None
 
 
+def echo_json(document: object) -> None:
+    """Print one JSON document on one line (the ``--json`` output of a command)."""
+    click.echo(json.dumps(document, ensure_ascii=False))
+
+
 def start_logging() -> None:
     """Structured logs for the long-running commands (MODELWIRE_LOG_FORMAT, MODELWIRE_LOG_LEVEL);
     a bad value exits with one line."""
@@ -364,25 +369,36 @@ def _echo_sync_notes(result) -> None:
 
 
 @kb.command("validate")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: {valid, files: [{file, valid, pack, "
+              "problem}]}; the problems still go to stderr too.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
-def kb_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
+def kb_validate(ctx: click.Context, as_json: bool, files: tuple[Path, ...]) -> None:
     """Check knowledge packs against the knowledge base without writing anything."""
+    base = open_kb(ctx)
+    results = [_validate_one(base.engine, path) for path in files]
+    for result in results:
+        if result["problem"] is not None:
+            click.echo(result["problem"], err=True)
+        elif not as_json:
+            click.echo(f"{result['file']}: pack '{result['pack']}' is valid.")
+    if as_json:
+        echo_json({"valid": all(r["valid"] for r in results), "files": results})
+    if not all(r["valid"] for r in results):
+        sys.exit(1)
+
+
+def _validate_one(engine, path: Path) -> dict:
+    """One file's validation: ``{file, valid, pack, problem}`` (pack None when invalid, problem None when valid)."""
     from knowledge.packformat import PackError
     from knowledge.packs import validate_file
 
-    base = open_kb(ctx)
-    failed = 0
-    for path in files:
-        try:
-            pack = validate_file(base.engine, path)
-        except PackError as exc:
-            failed += 1
-            click.echo(_pack_problem(path, exc, "import it with kb import --format models.dev"), err=True)
-            continue
-        click.echo(f"{path}: pack '{pack.pack}' is valid.")
-    if failed:
-        sys.exit(1)
+    try:
+        pack = validate_file(engine, path)
+    except PackError as exc:
+        problem = _pack_problem(path, exc, "import it with kb import --format models.dev")
+        return {"file": str(path), "valid": False, "pack": None, "problem": problem}
+    return {"file": str(path), "valid": True, "pack": pack.pack, "problem": None}
 
 
 @kb.command("schema")
@@ -425,8 +441,10 @@ def kb_export(ctx: click.Context, pack_id: str | None, output: Path | None) -> N
 
 
 @kb.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: {counts: {kind: n}, packs: [{id, title, "
+              "bundled, imported_at}]}.")
 @click.pass_context
-def kb_stats_command(ctx: click.Context) -> None:
+def kb_stats_command(ctx: click.Context, as_json: bool) -> None:
     """Count what the knowledge base holds, and list its packs."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
@@ -435,12 +453,18 @@ def kb_stats_command(ctx: click.Context) -> None:
     from knowledge.schema import Pack
 
     base = open_kb(ctx)
-    for name, count in kb_stats(base.engine).items():
-        click.echo(f"{name:<14}{count:>8}")
+    counts = kb_stats(base.engine)
     with Session(base.engine) as session:
-        for pack in session.execute(select(Pack).order_by(Pack.id)).scalars():
-            origin = "bundled" if pack.bundled else "imported"
-            click.echo(f"pack {pack.id} ({origin} {pack.imported_at:%Y-%m-%d %H:%M}): {pack.title or ''}")
+        packs = list(session.execute(select(Pack).order_by(Pack.id)).scalars())
+    if as_json:
+        echo_json({"counts": counts, "packs": [{"id": p.id, "title": p.title, "bundled": p.bundled,
+                                                "imported_at": _utc_iso(p.imported_at)} for p in packs]})
+        return
+    for name, count in counts.items():
+        click.echo(f"{name:<14}{count:>8}")
+    for pack in packs:
+        origin = "bundled" if pack.bundled else "imported"
+        click.echo(f"pack {pack.id} ({origin} {pack.imported_at:%Y-%m-%d %H:%M}): {pack.title or ''}")
 
 
 @kb.command("duplicates")
@@ -463,6 +487,13 @@ def kb_duplicates(ctx: click.Context, as_json: bool) -> None:
                        f"{pair.reason}\n  {pair.suggestion}")
     if not pairs and not as_json:
         click.echo("No likely duplicates.")
+
+
+def _utc_iso(naive_utc) -> str:
+    """A naive UTC datetime from the database as ISO 8601 with its offset (``…+00:00``)."""
+    import datetime as dt
+
+    return naive_utc.replace(tzinfo=dt.timezone.utc).isoformat()
 
 
 @cli.group()

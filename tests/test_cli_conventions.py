@@ -118,3 +118,93 @@ def test_strict_with_stdin_answers_every_line_then_exits_1_if_any_was_not_known(
     assert [(a["question"], a["found"]) for a in answers] == [(UNKNOWN_Q, False), (KNOWN_Q, True)]
     assert all_known.returncode == 0, all_known.stderr
     assert len(all_known.stdout.splitlines()) == 2
+
+
+# -- --json on the listing commands -----------------------------------------------------------------
+
+
+def test_kb_stats_json_counts_and_packs(db_url):
+    data = stats_json(db_url)
+
+    assert set(data) == {"counts", "packs"}
+    assert data["counts"]["packs"] == 1 and data["counts"]["models"] > 0
+    [pack] = data["packs"]
+    assert set(pack) == {"id", "title", "bundled", "imported_at"}
+    assert pack["id"] == "muse-spark-launch" and pack["bundled"] is True
+    assert pack["imported_at"].endswith("+00:00")
+    assert stats_json(db_url, "--db", db_url) == data
+
+
+def test_kb_validate_json_reports_each_file_and_exits_1_when_one_is_invalid(tmp_path, db_url):
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("pack: good-one\ntitle: Good\n", encoding="utf-8")
+    bad.write_text("pack: bad-one\nscores:\n  - {model: Nope, benchmark: Nope, value: 1}\n", encoding="utf-8")
+
+    code, out, err = invoke("kb", "validate", "--json", "--db", db_url, str(good), str(bad))
+
+    assert code == 1
+    data = json.loads(out)
+    assert data["valid"] is False
+    assert [(f["file"], f["valid"], f["pack"]) for f in data["files"]] == [
+        (str(good), True, "good-one"), (str(bad), False, None)]
+    assert data["files"][0]["problem"] is None
+    assert data["files"][1]["problem"] and data["files"][1]["problem"] in err
+
+    code, out, _ = invoke("kb", "validate", "--json", "--db", db_url, str(good))
+    assert code == 0 and json.loads(out)["valid"] is True
+
+
+def test_subscriptions_json_lists_the_channels_subscriptions(db_url):
+    code, out, err = invoke("subscriptions", "--json", "--db", db_url)
+    assert code == 0, err
+    assert json.loads(out) == {"channel": "console:/terminal", "subscriptions": []}
+
+    assert invoke("subscribe", "--db", db_url, "daily", "09:00", "tz", "Europe/Paris")[0] == 0
+    code, out, err = invoke("subscriptions", "--json", "--db", db_url)
+
+    assert code == 0, err
+    [sub] = json.loads(out)["subscriptions"]
+    assert set(sub) == {"number", "digest", "cadence", "timezone", "active", "next", "next_due_at", "since", "by"}
+    assert (sub["number"], sub["cadence"], sub["timezone"], sub["active"]) == (1, "daily", "Europe/Paris", True)
+    assert "09:00" in sub["digest"] and sub["next_due_at"].endswith("+00:00")
+
+
+def test_subscriptions_json_with_a_bad_channel_is_a_usage_error_on_stderr(db_url):
+    code, out, err = invoke("subscriptions", "--json", "--channel", "nowhere", "--db", db_url)
+
+    assert code == 2
+    assert out == "" and "--channel" in err
+
+
+def test_digest_status_json_counts_and_lists_what_was_given_up(db_url):
+    from sqlalchemy import update
+
+    from knowledge.db import make_engine, normalize_url
+    from knowledge.schema import Subscription
+
+    assert invoke("subscribe", "--db", db_url, "instant")[0] == 0
+    engine = make_engine(normalize_url(db_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(Subscription).values(active=False, disabled_reason="channel not found"))
+    finally:
+        engine.dispose()
+
+    code, out, err = invoke("digest", "status", "--json", "--db", db_url)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data == {"counts": {"pending": 0, "sending": 0, "sent": 0, "failed": 0, "disabled": 1}, "failed": None}
+
+    code, out, err = invoke("digest", "status", "--json", "--failed", "--db", db_url)
+    assert code == 0, err
+    assert json.loads(out)["failed"] == [{"platform": "console", "workspace": "", "channel": "terminal",
+                                          "period": "subscription disabled", "error": "channel not found"}]
+
+
+def test_json_commands_report_an_unusable_database_on_stderr(tmp_path):
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'a-file' / 'kb.db'}"
+    for args in (["kb", "stats"], ["digest", "status"], ["subscriptions"]):
+        code, out, err = invoke(*args, "--json", "--db", url)
+        assert code == 1, args
+        assert out == "" and err.startswith("Error: cannot open the knowledge base"), (args, err)

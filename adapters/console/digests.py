@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from adapters.console.render import render
-from bot.cli import open_kb
+from bot.cli import echo_json, open_kb
 from bot.engine import answer
 from bot.values import Origin, Question
 
@@ -61,10 +61,19 @@ def unsubscribe(ctx: click.Context, channel: str | None, number: str | None) -> 
 
 @click.command()
 @channel_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: {channel, subscriptions: [{number, "
+              "digest, cadence, timezone, active, next, next_due_at, since, by}]}.")
 @click.pass_context
-def subscriptions(ctx: click.Context, channel: str | None) -> None:
+def subscriptions(ctx: click.Context, channel: str | None, as_json: bool) -> None:
     """List a channel's digest subscriptions."""
-    _run(ctx, "subscriptions", (), channel)
+    if not as_json:
+        _run(ctx, "subscriptions", (), channel)
+        return
+    from bot.digests.subscriptions import channel_of, listing
+
+    origin = origin_for(channel)
+    platform, workspace, name = channel_of(origin)
+    echo_json({"channel": f"{platform}:{workspace}/{name}", "subscriptions": listing(origin, open_kb(ctx))})
 
 
 @click.group()
@@ -82,14 +91,22 @@ def digest_preview(ctx: click.Context, channel: str | None) -> None:
 
 @digest.command("status")
 @click.option("--failed", "show_failed", is_flag=True, help="List the deliveries that were given up.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: {counts: {status: n}, failed: "
+              "[{platform, workspace, channel, period, error}] with --failed, else null}.")
 @click.pass_context
-def digest_status(ctx: click.Context, show_failed: bool) -> None:
+def digest_status(ctx: click.Context, show_failed: bool, as_json: bool) -> None:
     """Count deliveries by status; with --failed, list those given up and why."""
     from bot.digests.outbox import failed_deliveries, status_counts
 
     kb = open_kb(ctx)
-    for status, count in status_counts(kb.engine).items():
+    counts = status_counts(kb.engine)
+    failed = failed_deliveries(kb.engine) if show_failed else None
+    if as_json:
+        echo_json({"counts": counts, "failed": None if failed is None else [
+            {"platform": r.platform, "workspace": r.workspace, "channel": r.channel, "period": r.period,
+             "error": r.error} for r in failed]})
+        return
+    for status, count in counts.items():
         click.echo(f"{status:<10}{count:>8}")
-    if show_failed:
-        for row in failed_deliveries(kb.engine):
-            click.echo(f"{row.platform}:{row.workspace}/{row.channel} {row.period}: {row.error}")
+    for row in failed or []:
+        click.echo(f"{row.platform}:{row.workspace}/{row.channel} {row.period}: {row.error}")

@@ -198,6 +198,18 @@ def _unsubscribe(question: Question, kb: KnowledgeBase) -> Answer:
                        + "; ".join(gone) + ".")
 
 
+def listing(origin: Origin, kb: KnowledgeBase) -> list[dict]:
+    """A channel's subscriptions as data, numbered as ``subscriptions`` lists them: number, digest (in
+    words), cadence, timezone, active, next (in words), next_due_at (UTC, ISO 8601, or None), since
+    (the day it was made) and by (who made it, or None)."""
+    with Session(kb.engine) as session:
+        return [{"number": i, "digest": describe(s, kb), "cadence": s.cadence, "timezone": s.timezone,
+                 "active": s.active, "next": next_text(s),
+                 "next_due_at": aware(s.next_due_at).isoformat() if s.next_due_at else None,
+                 "since": s.created_at.date().isoformat(), "by": s.created_by}
+                for i, s in enumerate(_channel_subs(session, origin), 1)]
+
+
 def _list(question: Question, kb: KnowledgeBase) -> Answer:
     with Session(kb.engine) as session:
         subs = _channel_subs(session, question.origin)
