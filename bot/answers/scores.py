@@ -40,14 +40,21 @@ def _chart_category(bench: Benchmark, shown: dict[str, ScoreInfo | None]) -> tup
 
 
 def _caption(scores: list[ScoreInfo]) -> str:
-    """ "Sources: TNW (2026-04-08) · ...": who published the charted figures, and when."""
-    parts = []
+    """ "Sources: TNW (2026-04-08, 2026-04-10) · ...": who published the charted figures, and when.
+
+    Each source is named once, with its dates joined (or their range, past three dates).
+    """
+    dates: dict[str, set[str]] = {}
     for s in scores:
         if s.source:
             when = fmt.day(s.source.published or s.date)
-            name = s.source.publisher or s.source.label
-            parts.append(f"{name} ({when})" if when else name)
-    return "Sources: " + " · ".join(dict.fromkeys(parts)) if parts else ""
+            dates.setdefault(s.source.publisher or s.source.label, set()).update([when] if when else [])
+    parts = [f"{name} ({_dates(sorted(days))})" if days else name for name, days in dates.items()]
+    return "Sources: " + " · ".join(parts) if parts else ""
+
+
+def _dates(days: list[str]) -> str:
+    return ", ".join(days) if len(days) <= 3 else f"{days[0]} – {days[-1]}"
 
 
 def _chart(kind: str, title: str, columns: list[tuple[Benchmark, dict[str, ScoreInfo | None]]]) -> Chart:
