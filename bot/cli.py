@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -83,6 +84,15 @@ class LazyGroup(click.Group):
         command = super().get_command(ctx, name)
         return None if command is None else with_db_option(command, name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # before the options are parsed, so that ``--db``'s MODELWIRE_DATABASE_URL may come from .env too
+        try:
+            load_env_file()
+        except click.ClickException:
+            if not ctx.resilient_parsing:  # shell completion goes on without it
+                raise
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -92,6 +102,28 @@ class LazyGroup(click.Group):
             if extra is None:
                 raise
             raise click.ClickException(needs_extra(command, extra)) from None
+
+
+ENV_FILE_VARIABLE = "MODELWIRE_ENV_FILE"
+
+
+def load_env_file() -> None:
+    """Put the settings of a ``.env`` file into the environment, never over a variable already set: the
+    file MODELWIRE_ENV_FILE names (it must exist), else ``.env`` in the current directory if there is one.
+    A file that cannot be read exits with one line."""
+    from dotenv import load_dotenv
+
+    named = os.environ.get(ENV_FILE_VARIABLE)
+    path = Path(named or ".env")
+    if not path.exists() or path.is_dir():
+        if named:
+            raise click.ClickException(f"{ENV_FILE_VARIABLE} names {named}, which is not a file")
+        return
+    try:
+        load_dotenv(path, override=False)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read the settings file {path}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
 
 
 NO_DATABASE = ("kb schema",)
@@ -164,7 +196,6 @@ def stop_on_signals(ctx: click.Context) -> None:
 
 def _exit_after(seconds: float, why: str) -> None:
     """Once: exit the process ``seconds`` from now if it has not ended by then."""
-    import os
     import threading
 
     if getattr(_exit_after, "armed", False):

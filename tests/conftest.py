@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLE = ROOT.parent / "shared" / "seed" / "000_77cc5f43487664e4.txt"
 PG_ADMIN_URL = os.environ.get("MODELWIRE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _schemas = itertools.count()
+os.environ["MODELWIRE_ENV_FILE"] = os.devnull  # the CLI under test never reads a developer's ./.env
 
 
 def _postgres_database():

@@ -208,3 +208,77 @@ def test_json_commands_report_an_unusable_database_on_stderr(tmp_path):
         code, out, err = invoke(*args, "--json", "--db", url)
         assert code == 1, args
         assert out == "" and err.startswith("Error: cannot open the knowledge base"), (args, err)
+
+
+# -- .env -------------------------------------------------------------------------------------------
+
+
+def test_dot_env_in_the_current_directory_is_read(tmp_path):
+    (tmp_path / ".env").write_text(f"MODELWIRE_DATABASE_URL=sqlite:///{tmp_path / 'from-env.db'}\n", encoding="utf-8")
+
+    result = run(tmp_path, "kb", "stats")
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "from-env.db").exists()
+    assert not (tmp_path / "xdg-data").exists()
+
+
+def test_the_environment_wins_over_dot_env(tmp_path):
+    (tmp_path / ".env").write_text(f"MODELWIRE_DATABASE_URL=sqlite:///{tmp_path / 'from-env.db'}\n", encoding="utf-8")
+
+    result = run(tmp_path, "kb", "stats", MODELWIRE_DATABASE_URL=f"sqlite:///{tmp_path / 'from-shell.db'}")
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "from-shell.db").exists() and not (tmp_path / "from-env.db").exists()
+
+
+def test_modelwire_env_file_names_another_file(tmp_path):
+    settings = tmp_path / "settings.env"
+    settings.write_text(f"MODELWIRE_DATABASE_URL=sqlite:///{tmp_path / 'named.db'}\n", encoding="utf-8")
+    (tmp_path / ".env").write_text(f"MODELWIRE_DATABASE_URL=sqlite:///{tmp_path / 'default.db'}\n", encoding="utf-8")
+
+    result = run(tmp_path, "kb", "stats", MODELWIRE_ENV_FILE=str(settings))
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "named.db").exists() and not (tmp_path / "default.db").exists()
+
+
+def test_a_missing_named_env_file_is_an_error_in_one_line(tmp_path):
+    result = run(tmp_path, "kb", "stats", MODELWIRE_ENV_FILE=str(tmp_path / "missing.env"))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"Error: MODELWIRE_ENV_FILE names {tmp_path / 'missing.env'}, "
+                                          "which is not a file"]
+
+
+def test_without_dot_env_nothing_changes(tmp_path):
+    result = run(tmp_path, "kb", "stats", "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["counts"]["packs"] == 1
+    assert (tmp_path / "xdg-data").exists()
+
+
+# -- shell completion -------------------------------------------------------------------------------
+
+
+def test_the_installed_command_prints_its_completion_scripts(tmp_path):
+    for shell, marker in (("bash", "complete -o nosort -F _modelwire_completion modelwire"),
+                          ("zsh", "#compdef modelwire"), ("fish", "complete --no-files --command modelwire")):
+        result = run(tmp_path, _MODELWIRE_COMPLETE=f"{shell}_source")
+        assert result.returncode == 0, (shell, result.stderr)
+        assert marker in result.stdout, (shell, result.stdout)
+        assert "_MODELWIRE_COMPLETE" in result.stdout
+
+
+def test_completion_offers_sub_commands_and_their_options(tmp_path):
+    def complete(*words: str) -> list[str]:
+        line = " ".join(("modelwire", *words))
+        result = run(tmp_path, _MODELWIRE_COMPLETE="bash_complete", COMP_WORDS=line, COMP_CWORD=str(len(words)))
+        assert result.returncode == 0, result.stderr
+        return [item.split(",", 1)[1] for item in result.stdout.splitlines()]
+
+    assert "stats" in complete("kb", "st")
+    assert {"--json", "--db"} <= set(complete("kb", "stats", "--"))
+    assert {"--strict", "--db"} <= set(complete("ask", "--"))
