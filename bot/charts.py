@@ -14,18 +14,21 @@ import hashlib
 import io
 import json
 import math
+import re
 import textwrap
 import threading
 from collections import OrderedDict
 from concurrent.futures import Executor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Patch
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 from PIL import Image
 
@@ -53,6 +56,23 @@ RANK_LABEL_CHARS = 34
 CACHE_SIZE = 64
 PNG_COMPRESSION = 3
 """zlib level: 3 is about twice as fast as the default 6, for files a few percent larger."""
+MIN_PT = 7.5
+"""The smallest font size labels shrink to before they are cut."""
+VALUE_SIZES = (12.0, 11.0, 10.0, 9.0, 8.0)
+VALUE_OFFSET_PT = 3
+GRID = "#EEEEEE"
+SWATCH = 16
+LEGEND_GAP = 24
+PANEL_GAP = 28
+MIN_PANEL_PX = 110
+TICK_LINES = 4
+MIN_SHARED_PX = 220
+"""The least height of a panel's plot area (small multiples) and of a shared axis, in pixels."""
+SOURCES = "Sources: "
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SETTING = re.compile(r"(?P<name>.*\S)\s+\((?P<setting>[^()]+)\)")
+"""A label with its setting in brackets at the end: "ARC-AGI-2 (Contemplating mode)"."""
+_MEASURING = threading.local()
 
 
 def _px(points: float) -> float:
@@ -93,7 +113,7 @@ def _unit_label(unit: str, higher_is_better: bool) -> str:
 
 def _value_label(value: float | None, unit: str) -> str:
     if value is None:
-        return "no score"
+        return "n/a"
     return fmt.score(value, "%") if unit == "%" else fmt.number(value)
 
 
@@ -103,11 +123,28 @@ def _style(index: int) -> dict:
 
 
 def _title(chart: Chart) -> str:
-    return _wrap(chart.title, _chars(WIDTH - 2 * MARGIN, TITLE_PT))
+    return "\n".join(_wrap_px(chart.title, TITLE_PT, WIDTH - 2 * MARGIN, "bold"))
 
 
 def _caption(chart: Chart) -> str:
-    return _wrap(chart.caption, _chars(WIDTH - 2 * MARGIN, CAPTION_PT)) if chart.caption else ""
+    return "\n".join(_caption_lines(chart.caption)) if chart.caption else ""
+
+
+def _caption_lines(caption: str) -> list[str]:
+    """The caption in lines that fit the width; "Sources: a · b" breaks only between sources, so each
+    source takes at most one line (cut with "…" when it alone is too long for one)."""
+    width = WIDTH - 2 * MARGIN
+    if not caption.startswith(SOURCES):
+        return _wrap_px(caption, CAPTION_PT, width)
+    lines, line = [], SOURCES.rstrip()
+    for item in caption.removeprefix(SOURCES).split(" · "):
+        joined = f"{line} {item}" if line == SOURCES.rstrip() else f"{line} · {item}"
+        if _text_px(joined, CAPTION_PT) <= width or line == SOURCES.rstrip():
+            line = _ellipsize(joined, CAPTION_PT, width)
+            continue
+        lines.append(line)
+        line = _ellipsize(item, CAPTION_PT, width)
+    return [*lines, line]
 
 
 def _top_px(chart: Chart) -> float:
@@ -135,6 +172,8 @@ def _ranking_pitch_px(chart: Chart) -> float:
 
 def figure_size(chart: Chart) -> tuple[int, int]:
     """The picture's size in pixels: 1200x675, taller when a ranking has too many rows to fit."""
+    if chart.kind == "grouped":
+        return WIDTH, _grouped_layout(chart).height
     if chart.kind != "ranking":
         return WIDTH, HEIGHT
     rows = len(chart.series) * _ranking_pitch_px(chart)
@@ -177,8 +216,14 @@ def _place(ax: Axes, left: float, right: float, top: float, bottom: float) -> No
 
 def _widest(fig: Figure, texts: list) -> float:
     """The widest of these texts as drawn, in pixels (measuring them now spares the draw from doing it)."""
-    renderer = fig.canvas.get_renderer()
-    return max(text.get_window_extent(renderer).width for text in texts)
+    return max(text.get_window_extent(_agg(fig).get_renderer()).width for text in texts)
+
+
+def _agg(fig: Figure) -> FigureCanvasAgg:
+    """The figure's Agg canvas (every figure here gets one in ``build_figure``)."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    return canvas
 
 
 def _limits(values: list[float | None], headroom: float) -> tuple[float, float]:
@@ -228,66 +273,273 @@ def _bar_collection(ax: Axes, boxes: list[tuple[float, float, float, float]], k:
     ax.add_collection(PolyCollection(verts, **_style(k)), autolim=False)
 
 
-def _group_label(chart: Chart, i: int, names: list[str], shared_unit: bool) -> str:
-    """A benchmark's label under its bars: name (with setting), unit when units differ, per-bar settings."""
-    parts = [chart.categories[i]]
-    if not shared_unit:
-        unit = f"in {chart.units[i]}" if chart.units[i] else ""
-        parts.append(", ".join(p for p in (unit, "" if chart.higher_is_better[i] else "lower is better") if p))
-    parts += [f"{name}: {chart.notes[name][i]}" for name in names if chart.notes.get(name) and chart.notes[name][i]]
-    return "\n".join(p for p in parts if p)
+def _text_px(text: str, points: float, weight: str = "normal") -> float:
+    """A one-line text's width as drawn, in pixels (measured, cached)."""
+    return _measured(text, round(points, 2), weight)
 
 
-def _draw_grouped(fig: Figure, chart: Chart) -> None:
-    """Bars grouped by benchmark, one colour per model; a single benchmark names the models under the bars.
+@lru_cache(maxsize=16384)
+def _measured(text: str, points: float, weight: str) -> float:
+    width, _, _ = _renderer().get_text_width_height_descent(text, _font(points, weight), ismath=False)
+    return width
 
-    Benchmarks in one unit share the scale; in different units each group is drawn to its own
-    scale (its best bar full height), and the unit is named under the group.
-    """
+
+def _renderer() -> RendererAgg:
+    """A one-pixel renderer per thread, for measuring texts before there is a figure."""
+    renderer = getattr(_MEASURING, "renderer", None)
+    if renderer is None:
+        renderer = _MEASURING.renderer = RendererAgg(1, 1, DPI)
+    return renderer
+
+
+def _longest_fit(text: str, points: float, width: float, weight: str = "normal", suffix: str = "") -> int:
+    """How many leading characters of ``text`` (followed by ``suffix``) fit in a width; at least one."""
+    low, high = 1, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if _text_px(text[:mid].rstrip() + suffix, points, weight) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _ellipsize(text: str, points: float, width: float, weight: str = "normal") -> str:
+    """The text, cut with "…" when it is wider than ``width`` pixels."""
+    if _text_px(text, points, weight) <= width:
+        return text
+    return text[:_longest_fit(text, points, width, weight, "…")].rstrip() + "…"
+
+
+def _wrap_px(text: str, points: float, width: float, weight: str = "normal") -> list[str]:
+    """Lines no wider than ``width`` pixels, broken between words (and inside a word too long for a line)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split():
+            candidate = f"{line} {word}" if line else word
+            if _text_px(candidate, points, weight) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = word
+            while len(line) > 1 and _text_px(line, points, weight) > width:
+                cut = _longest_fit(line, points, width, weight)
+                lines.append(line[:cut])
+                line = line[cut:]
+        lines.append(line)
+    return lines
+
+
+def _fit_lines(text: str, points: float, width: float, most: int, weight: str = "normal") -> tuple[list[str], float]:
+    """The text in at most ``most`` lines of ``width`` pixels, at the largest size from ``points`` down to
+    ``MIN_PT`` that allows it; at ``MIN_PT`` the lines past the last are cut off with "…"."""
+    size = points
+    lines = _wrap_px(text, size, width, weight)
+    while len(lines) > most and size > MIN_PT:
+        size = max(MIN_PT, size - 1)
+        lines = _wrap_px(text, size, width, weight)
+    if len(lines) > most:
+        lines = lines[:most - 1] + [_ellipsize(" ".join(lines[most - 1:]) + " …", size, width, weight)]
+    return lines, size
+
+
+class _Footnotes:
+    """Numbered notes under the chart, for settings too long to stay in the labels."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def mark(self, note: str) -> str:
+        """The marker ("¹") of a new note."""
+        self.notes.append(note)
+        return _superscript(len(self.notes))
+
+    def lines(self, width: float) -> list[str]:
+        """The notes, numbered, wrapped to a width."""
+        return [line for i, note in enumerate(self.notes, 1)
+                for line in _wrap_px(f"{_superscript(i)} {note}", NOTE_PT, width)]
+
+
+def _superscript(n: int) -> str:
+    return str(n).translate(SUPERSCRIPTS)
+
+
+def _category_label(chart: Chart, i: int, notes: _Footnotes, fits, bars: bool = True) -> str:
+    """A benchmark's label: its name, with its setting when ``fits`` says the whole fits; a setting that
+    does not fit and (with ``bars``) the settings of single bars go to a footnote, marked after the name."""
+    full = chart.categories[i]
+    match = _SETTING.fullmatch(full)
+    name, setting = (match["name"], match["setting"]) if match else (full, "")
+    inline = not setting or fits(full)
+    moved = ([] if inline else [setting])
+    moved += [f"{model}: {chart.notes[model][i]}" for model in chart.series
+              if bars and chart.notes.get(model) and chart.notes[model][i]]
+    label = full if inline else name
+    return f"{label}{notes.mark(f'{label} — ' + '; '.join(moved))}" if moved else label
+
+
+def _model_label(chart: Chart, name: str, notes: _Footnotes, fits) -> str:
+    """A model's name under its bar, with its setting when that fits, else a footnote marker."""
+    setting = (chart.notes.get(name) or [None])[0]
+    if not setting:
+        return name
+    full = f"{name} ({setting})"
+    return full if fits(full) else f"{name}{notes.mark(f'{name}: {setting}')}"
+
+
+@dataclass
+class _Panel:
+    """One axes of a grouped chart, placed in pixels from the figure's top left corner."""
+
+    columns: list[int]
+    left: float
+    top: float
+    width: float
+    height: float
+    heading: list[str] = field(default_factory=list)
+    """Benchmark name lines over the panel (small multiples only; the unit line comes after)."""
+    unit: str = ""
+    ticks: list[str] = field(default_factory=list)
+    """Labels under the bars (one panel only): benchmarks, or models when there is one benchmark."""
+    xlabel: str = ""
+    """The benchmark's name under the models' names, when there is one benchmark."""
+    cell_left: float = MARGIN
+    """Where the panel's headings start: left of its value ticks."""
+
+
+@dataclass
+class _Grouped:
+    """Where everything of a grouped chart goes."""
+
+    height: int
+    panels: list[_Panel]
+    heading_pt: float
+    tick_pt: float
+    legend: list[str]
+    legend_columns: int
+    legend_top: float
+    notes: list[str]
+
+
+def _shared_axis(chart: Chart) -> bool:
+    """One axis for all benchmarks when they share a unit; bare numbers share nothing unless there is one."""
+    return len(chart.categories) == 1 or (len(set(chart.units)) == 1 and chart.units[0] != "")
+
+
+def _grid(count: int) -> tuple[int, int]:
+    """Columns and rows of small multiples: one row up to five panels, then rows of up to four."""
+    columns = count if count <= 5 else math.ceil(count / math.ceil(count / 4))
+    return columns, math.ceil(count / columns)
+
+
+def _panel_unit(chart: Chart, columns: list[int]) -> str:
+    """The unit line over a panel: "Score (%)", with "lower is better" when all its benchmarks say so."""
+    better = any(chart.higher_is_better[i] for i in columns)
+    return _unit_label(chart.units[columns[0]], better)
+
+
+def _tick_width(values: list[float | None], plot_px: float) -> float:
+    """The widest value tick label for these values, allowing for the room left for value labels."""
+    present = [v for v in values if v is not None] or [0.0]
+    low, high = min(0.0, *present) * 2, max(0.0, *present) * 2 or 1.0
+    return max(_text_px(text, NOTE_PT) for text in _ticks(low, high, plot_px)[1])
+
+
+def _grouped_layout(chart: Chart) -> _Grouped:
+    """Panels, labels, legend and notes of a grouped chart, measured and placed before drawing."""
+    if _shared_axis(chart):
+        return _shared_layout(chart)
+    return _multiples_layout(chart)
+
+
+def _footer_px(notes: list[str], chart: Chart) -> float:
+    return len(notes) * _line_px(NOTE_PT) + (TICK_PAD if notes else 0) + _caption_px(chart)
+
+
+def _legend_rows(names: list[str]) -> tuple[list[str], int, float]:
+    """Legend entries (names cut to the width), how many columns, and the legend's height."""
+    if not names:
+        return [], 1, float(MARGIN)
+    room = WIDTH - 2 * MARGIN
+    points = _legend_pt(names)
+    entries = [_ellipsize(name, points, room - SWATCH - TICK_PAD) for name in names]
+    column = SWATCH + TICK_PAD + max(_text_px(e, points) for e in entries) + LEGEND_GAP
+    columns = max(1, min(len(entries), int((room + LEGEND_GAP) // column)))
+    rows = math.ceil(len(entries) / columns)
+    return entries, math.ceil(len(entries) / rows), rows * _line_px(points) * 1.15 + MARGIN
+
+
+def _legend_pt(names: list[str]) -> float:
+    return LABEL_PT if len(names) <= 4 else NOTE_PT + 0.5
+
+
+def _shared_layout(chart: Chart) -> _Grouped:
+    """One panel: groups of bars per benchmark on one axis (or one bar per model for a single benchmark)."""
     names, count = list(chart.series), len(chart.categories)
-    shared_unit = len(set(zip(chart.units, chart.higher_is_better))) == 1
     single = count == 1
-    tick_pt = LABEL_PT if count <= 3 else NOTE_PT + 0.5
-    left = MARGIN + _line_px(NOTE_PT) + TICK_PAD
-    slot_px = (WIDTH - left - MARGIN) / (len(names) if single else count)
-    ticks = _single_ticks(chart, names, slot_px) if single else \
-        [_wrap_lines(_group_label(chart, i, names, shared_unit), _chars(slot_px * 0.92, tick_pt)) for i in range(count)]
-    ax = _axes(fig, left, MARGIN, _top_px(chart), _grouped_bottom_px(chart, ticks, tick_pt, len(names), single))
-    width = 0.8 / (1 if single else len(names))
-    bar_px = slot_px * (0.8 if single else width) * 0.95
-    for k, name in enumerate(names):
-        xs = [k] if single else [i + (k - (len(names) - 1) / 2) * width for i in range(count)]
-        _bars(ax, xs, _heights(chart, name, shared_unit), chart.series[name], chart.units, width, bar_px, k)
-    ax.set_xticks(range(len(ticks)), ticks, fontproperties=_font(tick_pt), parse_math=False)
-    room = _single_room(names, single)
-    ax.set_xlim(-0.5 - room, len(ticks) - 0.5 + room)
-    ax.set_ylim(*_limits([h for name in names for h in _heights(chart, name, shared_unit)], 0.16))
-    ax.set_yticks([])
-    ylabel = _unit_label(chart.units[0], chart.higher_is_better[0]) if shared_unit else "Scaled per benchmark"
-    ax.set_ylabel(ylabel, fontproperties=_font(NOTE_PT), color=MUTED, parse_math=False, labelpad=TICK_PAD)
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
-    if single:
-        ax.set_xlabel(chart.categories[0], fontproperties=_font(LABEL_PT, "bold"), color=INK, parse_math=False,
-                      labelpad=TICK_PAD)
-    else:
-        _legend(fig, names, _caption_px(chart) / fig.canvas.get_width_height(physical=True)[1])
+    notes = _Footnotes()
+    values = [v for s in chart.series.values() for v in s]
+    left = MARGIN + _tick_width(values, MIN_SHARED_PX) + TICK_PAD
+    plot_w = WIDTH - left - MARGIN
+    slots = len(names) + 2 * _single_room(names, single) if single else count
+    slot = plot_w / slots * 0.96
+    tick_pt = LABEL_PT if single or count <= 3 else NOTE_PT + 0.5
+
+    def fits(text: str) -> bool:
+        return len(_wrap_px(text, tick_pt, slot)) <= 2
+
+    raw = [_model_label(chart, n, notes, fits) for n in names] if single else \
+        [_category_label(chart, i, notes, fits) for i in range(count)]
+    xlabel = _category_label(chart, 0, notes, lambda t: _text_px(t, LABEL_PT, "bold") <= plot_w, bars=False) \
+        if single else ""
+    tick_pt = min(_fit_lines(text, tick_pt, slot, TICK_LINES)[1] for text in raw)
+    ticks = ["\n".join(_fit_lines(text, tick_pt, slot, TICK_LINES)[0]) for text in raw]
+    legend, legend_columns, legend_px = _legend_rows([] if single else names)
+    note_lines = notes.lines(WIDTH - 2 * MARGIN)
+    under = 2 * TICK_PAD + max(_lines(t) for t in ticks) * _line_px(tick_pt)
+    under += _line_px(LABEL_PT) + TICK_PAD if single else 0
+    top = _top_px(chart) + _line_px(NOTE_PT) + _line_px(NOTE_PT) / 2 + TICK_PAD
+    fixed = top + under + legend_px + _footer_px(note_lines, chart)
+    height = max(HEIGHT, math.ceil(fixed + MIN_SHARED_PX))
+    panel = _Panel(list(range(count)), left, top, plot_w, height - fixed, [], _panel_unit(chart, list(range(count))),
+                   ticks, _ellipsize(xlabel, LABEL_PT, plot_w, "bold"))
+    return _Grouped(height, [panel], LABEL_PT, tick_pt, legend, legend_columns, height - fixed + top + under,
+                    note_lines)
 
 
-def _grouped_bottom_px(chart: Chart, ticks: list[str], tick_pt: float, models: int, single: bool) -> float:
-    """Room under the bars: tick labels, then the benchmark name (one benchmark) or the legend, then the caption."""
-    legend = _line_px(LABEL_PT) + TICK_PAD if single else math.ceil(models / 4) * _line_px(LABEL_PT) * 1.4 + MARGIN
-    return _caption_px(chart) + legend + max(_lines(t) for t in ticks) * _line_px(tick_pt) + 3 * TICK_PAD
+def _multiples_layout(chart: Chart) -> _Grouped:
+    """Small multiples: a panel per benchmark, each with its own axis, named over it with its unit."""
+    names, count = list(chart.series), len(chart.categories)
+    columns, rows = _grid(count)
+    cell = (WIDTH - 2 * MARGIN - (columns - 1) * PANEL_GAP) / columns
+    notes = _Footnotes()
+    heading_pt = LABEL_PT if columns <= 2 else NOTE_PT + 1
 
+    def fits(text: str) -> bool:
+        return len(_wrap_px(text, heading_pt, cell, "bold")) <= 2
 
-def _wrap_lines(text: str, width: int) -> str:
-    return "\n".join(_wrap(line, width) for line in text.split("\n"))
-
-
-def _single_ticks(chart: Chart, names: list[str], slot_px: float) -> list[str]:
-    notes = {name: chart.notes[name][0] for name in names if chart.notes.get(name) and chart.notes[name][0]}
-    return [_wrap(f"{name} ({notes[name]})" if name in notes else name, _chars(slot_px * 0.9, LABEL_PT))
-            for name in names]
+    labels = [_category_label(chart, i, notes, fits) for i in range(count)]
+    heading_pt = min(_fit_lines(label, heading_pt, cell, 2, "bold")[1] for label in labels)
+    headings = [_fit_lines(label, heading_pt, cell, 2, "bold")[0] for label in labels]
+    legend, legend_columns, legend_px = _legend_rows(names)
+    note_lines = notes.lines(WIDTH - 2 * MARGIN)
+    over = max(len(h) for h in headings) * _line_px(heading_pt) + _line_px(NOTE_PT) * 1.5 + TICK_PAD
+    under = _line_px(NOTE_PT) / 2 + PANEL_GAP
+    top = _top_px(chart)
+    fixed = top + rows * (over + under) + legend_px + _footer_px(note_lines, chart)
+    height = max(HEIGHT, math.ceil(fixed + rows * MIN_PANEL_PX))
+    plot_h = (height - fixed) / rows
+    panels = []
+    for i in range(count):
+        row, column = divmod(i, columns)
+        x = MARGIN + column * (cell + PANEL_GAP)
+        tick_w = _tick_width([s[i] for s in chart.series.values()], plot_h) + TICK_PAD
+        panels.append(_Panel([i], x + tick_w, top + row * (over + under + plot_h) + over, cell - tick_w, plot_h,
+                             headings[i], _ellipsize(_panel_unit(chart, [i]), NOTE_PT, cell), cell_left=x))
+    return _Grouped(height, panels, heading_pt, NOTE_PT, legend, legend_columns,
+                    top + rows * (over + under + plot_h), note_lines)
 
 
 def _single_room(names: list[str], single: bool) -> float:
@@ -295,43 +547,159 @@ def _single_room(names: list[str], single: bool) -> float:
     return max(0.0, (4 - len(names)) / 2) if single else 0.0
 
 
-def _scaled(chart: Chart, i: int, value: float | None, shared_unit: bool) -> float:
-    """A bar's height: the value itself on a shared scale, else its share of the group's largest value."""
-    if value is None:
-        return 0.0
-    if shared_unit:
-        return value
-    largest = max((abs(v) for v in (s[i] for s in chart.series.values()) if v is not None), default=0.0)
-    return value / largest if largest else 0.0
+def _ticks(low: float, high: float, plot_px: float) -> tuple[list[float], list[str]]:
+    """Value ticks between the limits, fewer on a short axis, and their labels with as few decimals as they need."""
+    bins = max(2, min(6, int(plot_px // (2.2 * _line_px(NOTE_PT)))))
+    locator = MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10])
+    values = [float(v) for v in locator.tick_values(low, high) if low - 1e-9 <= v <= high + 1e-9]
+    decimals = next(d for d in range(4) if all(abs(round(v, d) - v) < 1e-9 for v in values) or d == 3)
+    return values, [f"{v:,.{decimals}f}".replace("-", "−") if round(v, decimals) else "0" for v in values]
 
 
-def _heights(chart: Chart, name: str, shared_unit: bool) -> list[float]:
-    return [_scaled(chart, i, v, shared_unit) for i, v in enumerate(chart.series[name])]
+def _value_style(texts: list[str], pitch_px: float, plot_px: float) -> tuple[float, int, float] | None:
+    """Font size, rotation and the room they need (pixels) of value labels that fit over bars ``pitch_px`` apart:
+    across the bar when narrow enough, else along it; None when neither fits."""
+    for points in VALUE_SIZES:
+        if max(_text_px(t, points) for t in texts) <= pitch_px - 2:
+            return points, 0, _line_px(points) + _px(VALUE_OFFSET_PT) + 2
+    for points in VALUE_SIZES:
+        room = max(_text_px(t, points) for t in texts) + _px(VALUE_OFFSET_PT) + 4
+        if _line_px(points) <= pitch_px - 2 and room <= plot_px * 0.45:
+            return points, 90, room
+    return None
 
 
-def _bars(ax: Axes, xs, heights, values, units, width, bar_px, k) -> None:
-    """One model's bars, each labelled with its value (or "no score") just past its end."""
-    _bar_collection(ax, [(x - width * 0.46, 0, width * 0.92, h) for x, h in zip(xs, heights)], k)
-    for x, height, value, unit in zip(xs, heights, values, units):
-        text = _value_label(value, unit)
-        size = _fit(VALUE_PT if value is not None else NOTE_PT, text, bar_px)
-        below = height < 0
-        ax.annotate(text, (x, height), xytext=(0, -4 if below else 4), textcoords="offset points",
-                    ha="center", va="top" if below else "bottom", color=INK if value is not None else MUTED,
-                    fontproperties=_font(size), parse_math=False)
+def _padded_limits(values: list[float | None], room_px: float, plot_px: float) -> tuple[float, float]:
+    """Limits from zero past the longest bars, leaving ``room_px`` beyond them for their labels."""
+    present = [v for v in values if v is not None] or [0.0]
+    low, high = min(0.0, *present), max(0.0, *present)
+    share = min(0.45, room_px / plot_px)
+    if low < 0:
+        span = (high - low) / (1 - 2 * share)
+        return low - share * span, high + share * span
+    return 0.0, (high or 1.0) / (1 - share)
 
 
-def _legend(fig: Figure, names: list[str], bottom: float) -> None:
-    handles = [Patch(label=name, **_style(k)) for k, name in enumerate(names)]
-    legend = fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, bottom), ncols=min(len(names), 4),
-                        frameon=False, prop=_font(LABEL_PT), borderaxespad=0)
-    for text in legend.get_texts():
-        text.set_parse_math(False)
+def _draw_grouped(fig: Figure, chart: Chart) -> None:
+    """Bars grouped by benchmark, one colour per model: on one axis when the benchmarks share a unit, else
+    as small multiples (a panel per benchmark, each with its own axis); a single benchmark names the
+    models under their bars. Every bar starts at zero, so bar heights are proportional to values."""
+    layout = _grouped_layout(chart)
+    for panel in layout.panels:
+        _draw_panel(fig, chart, layout, panel)
+    _draw_legend(fig, layout)
+    _draw_notes(fig, chart, layout.notes)
+
+
+def _bar_positions(count: int, models: int, single: bool) -> tuple[list[list[float]], float]:
+    """Each model's bar centres (per group) and the bars' pitch, in data units (a group is one unit wide)."""
+    if single:
+        return [[k] for k in range(models)], 0.8
+    pitch = 0.8 / max(models, 2)
+    return [[i + (k - (models - 1) / 2) * pitch for i in range(count)] for k in range(models)], pitch
+
+
+def _draw_panel(fig: Figure, chart: Chart, layout: _Grouped, panel: _Panel) -> None:
+    """One axes: the bars of its benchmarks, value labels where they fit, value ticks and the unit over it."""
+    names, single = list(chart.series), len(chart.categories) == 1
+    xs, pitch = _bar_positions(len(panel.columns), len(names), single)
+    room = _single_room(names, single)
+    low_x, high_x = -0.5 - room, (len(names) if single else len(panel.columns)) - 0.5 + room
+    values = [[chart.series[name][i] for i in panel.columns] for name in names]
+    texts = [_value_label(v, chart.units[i]) for row in values for v, i in zip(row, panel.columns)]
+    for _ in range(3):  # the value ticks can come out wider than the room the layout estimated for them
+        style = _value_style(texts, pitch * panel.width / (high_x - low_x), panel.height)
+        low, high = _padded_limits([v for row in values for v in row], style[2] if style else 0, panel.height)
+        ticks, labels = _ticks(low, high, panel.height)
+        wider = max(_text_px(label, NOTE_PT) for label in labels) + TICK_PAD - (panel.left - panel.cell_left)
+        if wider <= 0:
+            break
+        panel.left, panel.width = panel.left + wider, panel.width - wider
+    ax = _panel_axes(fig, panel)
+    for k, (row, centres) in enumerate(zip(values, xs)):
+        _bar_collection(ax, [(x - pitch * 0.45, 0, pitch * 0.9, v or 0) for x, v in zip(centres, row)], k)
+        if style:
+            _value_labels(ax, centres, row, [chart.units[i] for i in panel.columns], style)
+    ax.set_xlim(low_x, high_x)
+    ax.set_ylim(low, high)
+    ax.set_yticks(ticks, labels, fontproperties=_font(NOTE_PT), color=MUTED)
+    ax.set_xticks(range(len(panel.ticks)), panel.ticks, fontproperties=_font(layout.tick_pt), parse_math=False,
+                  linespacing=LINE)
+    if panel.xlabel:
+        ax.set_xlabel(panel.xlabel, fontproperties=_font(LABEL_PT, "bold"), color=INK, parse_math=False,
+                      labelpad=TICK_PAD)
+    _panel_heading(fig, layout, panel)
+
+
+def _panel_axes(fig: Figure, panel: _Panel) -> Axes:
+    """Axes at a panel's place, with light grid lines at the value ticks and only the zero line drawn."""
+    width, height = fig.canvas.get_width_height(physical=True)
+    ax = fig.add_axes((panel.left / width, 1 - (panel.top + panel.height) / height, panel.width / width,
+                       panel.height / height))
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_color(FAINT)
+    ax.tick_params(length=0, colors=INK, pad=TICK_PAD)
+    ax.yaxis.grid(True, color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def _value_labels(ax: Axes, xs: list[float], values: list[float | None], units: list[str],
+                  style: tuple[float, int, float]) -> None:
+    """Each bar's value (or "n/a") just past its end, across or along the bar."""
+    points, rotation, _ = style
+    font = _font(points)
+    for x, value, unit in zip(xs, values, units):
+        below = value is not None and value < 0
+        offset = -VALUE_OFFSET_PT if below else VALUE_OFFSET_PT
+        ax.annotate(_value_label(value, unit), (x, value or 0), xytext=(0, offset), textcoords="offset points",
+                    ha="center", va="top" if below else "bottom", rotation=rotation, gid="value",
+                    color=INK if value is not None else MUTED, fontproperties=font, parse_math=False)
+
+
+def _panel_heading(fig: Figure, layout: _Grouped, panel: _Panel) -> None:
+    """The benchmark's name (small multiples) and the unit line over a panel, left-aligned with its area."""
+    width, height = fig.canvas.get_width_height(physical=True)
+    x = panel.cell_left / width
+    y = panel.top - _line_px(NOTE_PT) * 1.5 - TICK_PAD - len(panel.heading) * _line_px(layout.heading_pt)
+    if panel.heading:
+        fig.text(x, 1 - y / height, "\n".join(panel.heading), ha="left", va="top", color=INK, linespacing=LINE,
+                 fontproperties=_font(layout.heading_pt, "bold"), parse_math=False)
+    fig.text(x, 1 - (panel.top - _line_px(NOTE_PT) * 1.5 - TICK_PAD) / height, panel.unit, ha="left", va="top",
+             color=MUTED, fontproperties=_font(NOTE_PT), parse_math=False)
+
+
+def _draw_legend(fig: Figure, layout: _Grouped) -> None:
+    """Colour swatches with the models' names, in rows of equal columns, centred under the panels."""
+    if not layout.legend:
+        return
+    width, height = fig.canvas.get_width_height(physical=True)
+    points = _legend_pt(layout.legend)
+    column = SWATCH + TICK_PAD + max(_text_px(e, points) for e in layout.legend) + LEGEND_GAP
+    left = (width - layout.legend_columns * column + LEGEND_GAP) / 2
+    pitch = _line_px(points) * 1.15
+    font = _font(points)
+    for k, name in enumerate(layout.legend):
+        row, col = divmod(k, layout.legend_columns)
+        x, y = left + col * column, layout.legend_top + MARGIN + (row + 0.5) * pitch
+        fig.add_artist(Rectangle(((x) / width, 1 - (y + SWATCH / 2) / height), SWATCH / width, SWATCH / height,
+                                 transform=fig.transFigure, **_style(k)))
+        fig.text((x + SWATCH + TICK_PAD) / width, 1 - y / height, name, ha="left", va="center", color=INK,
+                 fontproperties=font, parse_math=False)
+
+
+def _draw_notes(fig: Figure, chart: Chart, notes: list[str]) -> None:
+    """The numbered footnotes, over the caption."""
+    if notes:
+        height = fig.canvas.get_width_height(physical=True)[1]
+        fig.text(MARGIN / WIDTH, (_caption_px(chart) + TICK_PAD) / height, "\n".join(notes), ha="left", va="bottom",
+                 color=MUTED, fontproperties=_font(NOTE_PT), parse_math=False, linespacing=LINE)
 
 
 def _draw_png(chart: Chart) -> bytes:
     """Draw and encode: opaque RGB (the background is white) and fast zlib, with no metadata at all."""
-    canvas = build_figure(chart).canvas
+    canvas = _agg(build_figure(chart))
     canvas.draw()
     image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buffer = io.BytesIO()
