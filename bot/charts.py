@@ -45,8 +45,6 @@ HATCHES = ["", "//", ".."]
 """Tell apart more series than there are colours."""
 INK, MUTED, FAINT = "#222222", "#555555", "#BBBBBB"
 TITLE_PT, LABEL_PT, VALUE_PT, NOTE_PT, CAPTION_PT = 17, 12.5, 12, 10.5, 10
-EM = 0.62
-"""Average DejaVu Sans character width, in ems, with a little to spare (for wrapping by characters)."""
 LINE = 1.25
 """Line height, in ems."""
 MARGIN = 14
@@ -83,19 +81,8 @@ def _line_px(points: float) -> float:
     return _px(points) * LINE
 
 
-def _chars(width_px: float, points: float) -> int:
-    """How many characters of a font size fit in a width."""
-    return max(6, int(width_px / (_px(points) * EM)))
-
-
 def _lines(text: str) -> int:
     return text.count("\n") + 1 if text else 0
-
-
-def _fit(points: float, text: str, width_px: float) -> float:
-    """The font size, at most ``points``, at which the longest line of ``text`` fits in a width."""
-    longest = max(len(line) for line in text.split("\n")) or 1
-    return min(points, max(7.0, width_px / (longest * EM * DPI / 72)))
 
 
 def _wrap(text: str, width: int) -> str:
