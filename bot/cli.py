@@ -194,13 +194,17 @@ def stop_on_signals(ctx: click.Context) -> None:
     ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
+_EXIT_ARMED: list[bool] = []
+"""Holds True once ``_exit_after`` has started its timer."""
+
+
 def _exit_after(seconds: float, why: str) -> None:
     """Once: exit the process ``seconds`` from now if it has not ended by then."""
     import threading
 
-    if getattr(_exit_after, "armed", False):
+    if _EXIT_ARMED:
         return
-    _exit_after.armed = True
+    _EXIT_ARMED.append(True)
 
     def give_up() -> None:
         sys.stderr.write(f"modelwire: still stopping {seconds:g} s after {why}; exiting now\n")
