@@ -94,15 +94,16 @@ def _run_command(question: Question, kb: KnowledgeBase, text: str, about: Parsed
             missing.append((bench, bench_res))
         if missing:
             return _unresolved(text, missing)
-        models = list(dict.fromkeys(r.ref for r in resolved))
+        models = list(dict.fromkeys(r.ref for r in resolved if r.ref is not None))  # every one is found here
         if len(models) < 2:
             return cannot_answer(text, "Name at least two different models to compare, separated by commas.")
-        about.models, about.benchmarks = models, [bench_res.ref] if bench_res else []
+        about.models = models
+        about.benchmarks = [bench_res.ref] if bench_res is not None and bench_res.ref is not None else []
         return compare_answer(kb, text, models, about.benchmarks)
     if question.command in ("top", "benchmark"):
         name = args.get("benchmark") or ""
         res = index.resolve(name, ["benchmark"])
-        if not res.found:
+        if res.ref is None:  # not found
             return _unresolved(text, [(name, res)])
         about.benchmarks, about.count = [res.ref], args.get("n")
         if question.command == "benchmark":
@@ -111,7 +112,7 @@ def _run_command(question: Question, kb: KnowledgeBase, text: str, about: Parsed
     if question.command == "model":
         name = args.get("name") or ""
         res = index.resolve(name, ["model"])
-        if not res.found:
+        if res.ref is None:  # not found
             return _unresolved(text, [(name, res)])
         about.models = [res.ref]
         return model_card(kb, text, res.ref)

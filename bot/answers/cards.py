@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from bot import format as fmt
 from bot.answers import provenance
 from bot.answers.facts import best_facts, fact_lines
@@ -89,15 +91,16 @@ def cited_fields(kb: KnowledgeBase, model_id: int, fields: list[str],
     values = model_fields(kb, model_id)
     out = {}
     for field in fields:
-        if not values[field]:
+        value = values[field]
+        if not value:
             continue
         if field == "aliases":
-            out[field] = (values[field], "", "")
+            out[field] = (value, "", "")
             continue
         marker = provenance.markers(kb, cites, m, ["org_id" if field == "org" else field])
         others = provenance.other_values(kb, cites, model_id, _COLUMNS.get(field, field),
-                                         lambda v, f=field: show_field(f, v))
-        out[field] = (values[field], marker, "; ".join(others))
+                                         functools.partial(show_field, field))
+        out[field] = (value, marker, "; ".join(others))
     return out
 
 
@@ -142,7 +145,7 @@ def model_fact_answer(kb: KnowledgeBase, question: str, model: Ref, parsed: Pars
     wanted = list(dict.fromkeys(wanted))
     cites = cites or fmt.Citations()
     cited = cited_fields(kb, model.id, wanted, cites)
-    known = [(FIELD_LABELS[f], values[f]) for f in wanted if values[f]]
+    known = [(FIELD_LABELS[f], value) for f in wanted if (value := values[f])]
     unknown = [FIELD_NOUNS[f] for f in wanted if not values[f]]
     lines = [_fact_line(m.name, FIELD_LABELS[f], *cited[f]) for f in wanted if f in cited]
     if unknown:

@@ -21,8 +21,8 @@ def fields_answer(kb: KnowledgeBase, question: str, models: list[Ref], asked: li
     values = {m: model_fields(kb, m.id) for m in models}
     rows = []
     for ref, name in zip(models, names):
-        known = [f for f in wanted if values[ref][f]]
-        marker = provenance.markers(kb, cites, kb.model(ref.id), known)
+        held = [f for f in wanted if values[ref][f]]
+        marker = provenance.markers(kb, cites, kb.model(ref.id), held)
         rows.append([name, *[values[ref][f] or "—" for f in wanted], marker])
     known = [m for m in models if any(values[m][f] for f in wanted)]
     labels = [FIELD_LABELS[f] for f in wanted]
@@ -66,7 +66,7 @@ def _leader(kb: KnowledgeBase, models: list[Ref], field: str) -> str | None:
 
 def _first_released(kb: KnowledgeBase, models: list[Ref]) -> str | None:
     """Which came out first, with every date: a day or a month, as the sources give it."""
-    dated = sorted((kb.model(m.id).released, kb.index().name(m)) for m in models if kb.model(m.id).released)
+    dated = sorted((released, kb.index().name(m)) for m in models if (released := kb.model(m.id).released))
     if len(dated) < 2:
         return None
     (first, name), rest = dated[0], dated[1:]
@@ -80,8 +80,8 @@ def _cheapest(kb: KnowledgeBase, models: list[Ref]) -> str | None:
     index = kb.index()
     parts = []
     for key, label in (("input_per_mtok", "input"), ("output_per_mtok", "output")):
-        priced = [(kb.model(m.id).pricing or {}).get(key) for m in models]
-        priced = [(p, index.name(m)) for p, m in zip(priced, models) if p is not None]
+        prices = [(kb.model(m.id).pricing or {}).get(key) for m in models]
+        priced = [(p, index.name(m)) for p, m in zip(prices, models) if p is not None]
         if len(priced) >= 2:
             price, name = min(priced)
             parts.append((name, label, price))

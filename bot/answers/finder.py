@@ -13,7 +13,7 @@ from knowledge.store import KnowledgeBase
 SHOWN = 15
 """At most this many rows; the answer says how many more there are and how to narrow them."""
 
-_SORT_WORDS = {
+_SORT_WORDS: dict[tuple[str | None, bool], str] = {
     ("released", True): "newest first", ("released", False): "oldest first",
     ("context", True): "largest context window first", ("context", False): "smallest context window first",
     ("output", True): "largest output limit first", ("output", False): "smallest output limit first",
@@ -81,12 +81,12 @@ def _conditions(q: ModelQuery) -> list[str]:
             out.append(f"with at least {fmt.tokens(low)} of {noun}")
         if high is not None:
             out.append(f"with at most {fmt.tokens(high)} of {noun}")
-    for low, high, side in ((q.min_input_price, q.max_input_price, "input"),
-                            (q.min_output_price, q.max_output_price, "output")):
-        if high is not None:
-            out.append(f"at most ${fmt.number(high)} per million {side} tokens")
-        if low is not None:
-            out.append(f"at least ${fmt.number(low)} per million {side} tokens")
+    for low_price, high_price, side in ((q.min_input_price, q.max_input_price, "input"),
+                                        (q.min_output_price, q.max_output_price, "output")):
+        if high_price is not None:
+            out.append(f"at most ${fmt.number(high_price)} per million {side} tokens")
+        if low_price is not None:
+            out.append(f"at least ${fmt.number(low_price)} per million {side} tokens")
     out += _period_words("released", q.released_since, q.released_until)
     out += _period_words("with a knowledge cutoff", q.cutoff_since, q.cutoff_until)
     return out

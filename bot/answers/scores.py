@@ -249,7 +249,8 @@ def _compare_many(kb, question, models, bench_ids, grid, title, asked_which) -> 
     settings_differ = False
     for bench_id in bench_ids:
         bench = kb.benchmark(bench_id)
-        cells, best_here, shown = [], {}, {}
+        cells, best_here = [], {}
+        shown: dict[str, ScoreInfo | None] = {}
         for m in models:
             found = grid[bench_id].get(m.id, [])
             if not found:
@@ -314,6 +315,6 @@ def leaderboard_answer(kb: KnowledgeBase, question: str, benchmark: Ref, count: 
     table = Table(["#", "Model", bench.name, "Setting", "Date", "Source"], rows,
                   [True, False, True, False, False, False], bench.unit)
     title = f"{word} {len(top)} on {bench.name}"
-    shown = {index.name(Ref("model", s.model_id)): s for s in top}
+    shown: dict[str, ScoreInfo | None] = {index.name(Ref("model", s.model_id)): s for s in top}
     return Answer(question=question, intent="leaderboard", found=True, title=title, text=" ".join(lines), table=table,
                   sources=cites.refs, chart=_chart("ranking", title, [(bench, shown)]))
