@@ -295,15 +295,16 @@ def _orgs(names: list[str], index: AliasIndex) -> tuple[tuple[int, ...], tuple[s
     ids, names_shown = [], []
     for name in names:
         res = index.resolve(name, ["org"])
-        if res.status == "fuzzy":  # a filter is written once and acts for months: ask, never guess
-            raise Usage(f"I don't know the organization '{shown(name)}'. Did you mean {index.name(res.ref)}?")
-        if not res.found:
+        ref = res.ref
+        if ref is None:  # not found (a "fuzzy" resolution always has its ref)
             closest = res.suggestions or index.suggest(name, ["org"])
             hint = f" Did you mean {', '.join(closest[:3])}?" if closest else ""
             raise Usage(f"I don't know the organization '{shown(name)}'.{hint}")
-        if res.ref.id not in ids:
-            ids.append(res.ref.id)
-            names_shown.append(index.name(res.ref))
+        if res.status == "fuzzy":  # a filter is written once and acts for months: ask, never guess
+            raise Usage(f"I don't know the organization '{shown(name)}'. Did you mean {index.name(ref)}?")
+        if ref.id not in ids:
+            ids.append(ref.id)
+            names_shown.append(index.name(ref))
     return tuple(ids), tuple(names_shown)
 
 

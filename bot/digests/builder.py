@@ -15,7 +15,7 @@ from bot import format as fmt
 from bot.values import Answer
 from knowledge.finder import ModelQuery, find_models
 from knowledge.matching import Ref
-from knowledge.store import KnowledgeBase, ReleaseInfo, SourceInfo, UpdateInfo
+from knowledge.store import KnowledgeBase, ReleaseInfo, ScoreInfo, SourceInfo, UpdateInfo
 
 KEY_SCORES = 3
 MAX_FIELD = 1000
@@ -115,7 +115,7 @@ def _query(kb: KnowledgeBase, org_ids, open_weights, modality, reasoning, tool_c
 
 def key_scores(kb: KnowledgeBase, model_id: int) -> tuple[str, ...]:
     """The model's best score on the benchmarks most models here are scored on (at most three)."""
-    best: dict[int, object] = {}
+    best: dict[int, ScoreInfo] = {}
     for s in kb.scores([model_id]):
         bench = kb.benchmark(s.benchmark_id)
         if s.benchmark_id not in best or (s.value > best[s.benchmark_id].value) == bench.higher_is_better:

@@ -30,9 +30,13 @@ class Cadence:
         """The cadence the way a person types it: ``daily 09:00``, ``weekly Monday 09:00``."""
         if self.kind == "instant":
             return "instant"
+        if self.at is None:
+            raise ValueError(f"a {self.kind} cadence has no time of day")
         at = self.at.strftime("%H:%M")
         if self.kind == "daily":
             return f"daily {at}"
+        if self.weekday is None:
+            raise ValueError("a weekly cadence has no weekday")
         return f"weekly {DAYS[self.weekday].capitalize()} {at}"
 
 
@@ -67,6 +71,8 @@ def next_due(cadence: Cadence, zone: ZoneInfo, after: dt.datetime) -> tuple[str,
         candidate = day + dt.timedelta(days=offset)
         if cadence.kind == "weekly" and candidate.weekday() != cadence.weekday:
             continue
+        if cadence.at is None:
+            raise ValueError(f"a {cadence.kind} cadence has no time of day")
         due = dt.datetime.combine(candidate, cadence.at, tzinfo=zone).astimezone(dt.timezone.utc)
         if due > after:
             return candidate.isoformat(), due

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import logging
 import math
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from bot.clock import utcnow
-from bot.digests.builder import build_digest, items, update_items
+from bot.digests.builder import DigestItem, UpdateItem, build_digest, items, update_items
 from bot.digests.outbox import Claim, Outcome, Split, claim, record, release_claims
 from bot.values import Answer
 from knowledge.store import KnowledgeBase
@@ -158,7 +159,7 @@ class Courier:
         self.batch, self.pacer = batch, Pacer(per_channel_interval)
         self._slots = asyncio.Semaphore(concurrency)
         self._rendered: dict[tuple, Answer] = {}
-        self._parts: dict[tuple, object] = {}
+        self._parts: dict[tuple, Answer | tuple[Answer, Split | None]] = {}
         self._batch: list[Claim] = []
         self._outcomes: dict[int, Outcome] = {}
         self._posting: set[int] = set()
@@ -176,7 +177,7 @@ class Courier:
         """
         stats = DrainStats()
         platforms = sorted(self.publishers)
-        self._rendered: dict[tuple, Answer] = {}
+        self._rendered = {}
         self._parts = {}
         self.given_back = None
         try:
@@ -203,13 +204,13 @@ class Courier:
         unstarted = {c.delivery_id for c in self._batch if c.resumed_from is None
                      and c.delivery_id not in self._outcomes and c.delivery_id not in self._posting}
         since = {c.delivery_id: c.resumed_from for c in self._batch if c.resumed_from is not None}
-        args = (release_claims, self.kb.engine, list(self._outcomes.values()), self.worker, self.clock(), unstarted,
-                since)
+        give_back = functools.partial(release_claims, self.kb.engine, list(self._outcomes.values()), self.worker,
+                                      self.clock(), unstarted, since)
         loop = asyncio.get_running_loop()
         try:
-            work = loop.run_in_executor(self.executor, *args)
+            work = loop.run_in_executor(self.executor, give_back)
         except RuntimeError:  # the database thread is gone already: a thread of its own
-            work = loop.run_in_executor(None, *args)
+            work = loop.run_in_executor(None, give_back)
         try:
             return await _outlast(work, GIVE_BACK_SECONDS)
         except Exception as exc:  # the database is down: the leases run out as after a crash
@@ -286,8 +287,8 @@ class Courier:
 
         def build(n: int) -> Answer:
             head = sequence[:n]
-            answer = build_digest([i for kind, i, _ in head if kind == "r"], heading,
-                                  [i for kind, i, _ in head if kind == "u"])
+            answer = build_digest([i for _, i, _ in head if isinstance(i, DigestItem)], heading,  # the "r" entries
+                                  [i for _, i, _ in head if isinstance(i, UpdateItem)])  # the "u" entries
             return replace(answer, text=f"{answer.text} {CONTINUED}")
 
         low, high = 1, len(sequence) - 1  # the largest n in low..high whose part fits (1 when none does)

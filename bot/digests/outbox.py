@@ -171,7 +171,9 @@ def claim(engine: Engine, worker: str, now: dt.datetime, limit: int, platforms: 
         rows = [(d, subs[d.subscription_id]) for d in deliveries]
         claims = []
         for delivery, sub in rows:
-            resumed = aware(delivery.claimed_at) if delivery.status == "sending" or maybe_posted(delivery) else None
+            claimed_at = delivery.claimed_at  # never None when "sending" here: the query compares it
+            resumed = (aware(claimed_at) if claimed_at is not None
+                       and (delivery.status == "sending" or maybe_posted(delivery)) else None)
             delivery.status, delivery.claimed_by, delivery.claimed_at = "sending", worker, naive(now)
             delivery.attempts += 1
             claims.append(Claim(delivery.id, sub.id, sub.platform, sub.workspace, sub.channel, delivery.period,
@@ -280,32 +282,39 @@ def _kept_claim_time(row, unstarted: set[int], since: dict[int, dt.datetime]) ->
     return naive(since[row.id]) if row.id in since else row.claimed_at
 
 
+def _retry_at(outcome: Outcome) -> dt.datetime:
+    """When a ``retry`` outcome is to be tried again (every retry outcome has the time)."""
+    if outcome.retry_at is None:
+        raise ValueError(f"retry outcome for {outcome.claim.key} has no retry time")
+    return outcome.retry_at
+
+
 def _record(conn, outcomes: list[Outcome], worker: str, now: dt.datetime) -> None:
     mine = update(Delivery).where(Delivery.id == bindparam("b_id"), Delivery.claimed_by == worker,
                                   Delivery.status == "sending")
     sent = [{"b_id": o.claim.delivery_id, "b_message": o.message_id} for o in outcomes
             if o.status == "sent" and o.part is None]
-    parts = [o for o in outcomes if o.status == "sent" and o.part is not None]
-    retry = [{"b_id": o.claim.delivery_id, "b_at": naive(o.retry_at), "b_error": (o.error or "")[:500]}
+    parts = [(o, o.part) for o in outcomes if o.status == "sent" and o.part is not None]
+    retry = [{"b_id": o.claim.delivery_id, "b_at": naive(_retry_at(o)), "b_error": (o.error or "")[:500]}
              for o in outcomes if o.status == "retry"]
     failed = [{"b_id": o.claim.delivery_id, "b_error": (o.error or o.status)[:500]}
               for o in outcomes if o.status in ("failed", "gone")]
     if sent:
         conn.execute(mine.values(status="sent", message_id=bindparam("b_message"), sent_at=naive(now),
                                  error=None), sent)
-    for o in parts:  # this message held part of the digest: the rest becomes the next delivery
+    for o, part in parts:  # this message held part of the digest: the rest becomes the next delivery
         done = conn.execute(mine.values(status="sent", message_id=o.message_id, sent_at=naive(now), error=None,
-                                        release_ids=list(o.part.release_ids),
-                                        update_ids=list(o.part.update_ids)),
+                                        release_ids=list(part.release_ids),
+                                        update_ids=list(part.update_ids)),
                             {"b_id": o.claim.delivery_id})
         if done.rowcount:
             conn.execute(insert(Delivery).values(
                 subscription_id=o.claim.subscription_id, platform=o.claim.platform,
-                period=continuation_period(o.claim.period), release_ids=list(o.part.rest_release_ids),
-                update_ids=list(o.part.rest_update_ids), status="pending", attempts=0,
+                period=continuation_period(o.claim.period), release_ids=list(part.rest_release_ids),
+                update_ids=list(part.rest_update_ids), status="pending", attempts=0,
                 next_attempt_at=naive(now), created_at=naive(now)))
             log.info("digest %s was too big for one message: %d releases and %d updates follow in the next",
-                     o.claim.key, len(o.part.rest_release_ids), len(o.part.rest_update_ids))
+                     o.claim.key, len(part.rest_release_ids), len(part.rest_update_ids))
     if retry:
         conn.execute(mine.values(status="pending", next_attempt_at=bindparam("b_at"),
                                  error=bindparam("b_error")), retry)
