@@ -76,6 +76,12 @@ class RunningApp:
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded",
                                **sign_args)
 
+    async def interactive(self, payload: dict, **sign_args):
+        """Deliver an interaction payload (block_actions, view_submission, block_suggestion, shortcuts) the
+        way Slack does over HTTP: a signed form body with the JSON in ``payload``; (status, response text)."""
+        return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded",
+                               **sign_args)
+
 
 def broken_once(app) -> list:
     """Make the app's first answer fail ("database went away"); the questions it was asked."""

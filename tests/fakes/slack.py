@@ -63,6 +63,11 @@ class FakeSlack(LoopbackServer):
         self.files: dict[str, dict] = {}
         """Uploaded files by id: name, title, alt_txt, length, data (the bytes), channel, thread_ts..."""
         self._file_ids = itertools.count(1)
+        self.views: dict[str, dict] = {}
+        """Views by id as Slack holds them: modals opened (views.open, views.update) and Home tabs."""
+        self.home: dict[str, dict] = {}
+        """The Home tab each user sees: user id -> the view last published (views.publish)."""
+        self._view_ids = itertools.count(1)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
@@ -127,7 +132,7 @@ class FakeSlack(LoopbackServer):
             params = json.loads(raw or "{}")
         else:  # a form body; the SDK sends some methods (the files.* upload steps) as a POST with a query
             params = {**request.query, **dict(parse_qsl(raw))}
-            for key in ("blocks", "attachments", "files"):
+            for key in ("blocks", "attachments", "files", "view"):
                 if isinstance(params.get(key), str):
                     params[key] = json.loads(params[key])
         async with self._changed:
@@ -162,6 +167,8 @@ class FakeSlack(LoopbackServer):
             return self._upload_url(params)
         if method == "files.completeUploadExternal":
             return self._complete_upload(params)
+        if method in ("views.open", "views.publish", "views.update"):
+            return self._view(method, params)
         if method == "users.info":
             user = self.users.get(params.get("user"))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
@@ -181,6 +188,108 @@ class FakeSlack(LoopbackServer):
             message["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
         self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _view(self, method: str, params: dict) -> dict:
+        """views.open (a modal, needs a trigger_id), views.publish (a Home tab, needs a user_id), views.update
+        (a view by id): the view as Slack stores it, with an id and an empty state."""
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or not isinstance(view.get("blocks"), list):
+            return {"ok": False, "error": "invalid_arguments"}
+        if method == "views.open" and (not params.get("trigger_id") or view.get("type") != "modal"):
+            return {"ok": False, "error": "invalid_trigger_id" if view.get("type") == "modal" else "invalid_arguments"}
+        if method == "views.publish" and (not params.get("user_id") or view.get("type") != "home"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if method == "views.update" and params.get("view_id") not in self.views:
+            return {"ok": False, "error": "not_found"}
+        view_id = params.get("view_id") or f"V{next(self._view_ids):09d}"
+        stored = {**view, "id": view_id, "state": {"values": {}}, "hash": f"h{view_id}"}
+        self.views[view_id] = stored
+        if method == "views.publish":
+            self.home[params["user_id"]] = stored
+        return {"ok": True, "view": stored}
+
+    def opened(self) -> list[dict]:
+        """Every modal opened with views.open, as stored, in order."""
+        return [v for v in self.views.values() if v.get("type") == "modal"]
+
+    # -- interaction payloads, shaped as Slack sends them ---------------------------------------
+
+    @staticmethod
+    def _element(view: dict, block_id: str) -> dict:
+        for block in view["blocks"]:
+            if block.get("block_id") == block_id and block.get("type") == "input":
+                return block["element"]
+        raise KeyError(f"the view has no input block {block_id!r}")
+
+    @staticmethod
+    def _option(element: dict, value: str) -> dict:
+        for option in element.get("options") or []:
+            if option["value"] == value:
+                return option
+        return {"text": {"type": "plain_text", "text": value}, "value": value}  # an external select's
+
+    def submission(self, view: dict, values: dict, user: str = "U0001", team: str = "T0001") -> dict:
+        """A view_submission payload for ``view`` filled in with ``values`` (block id -> a value: a string
+        for selects, time pickers, text inputs and conversation selects, a list for multi-selects and
+        checkboxes), its state shaped per element type the way Slack reports it."""
+        state: dict = {}
+        for block_id, value in values.items():
+            element = self._element(view, block_id)
+            kind = element["type"]
+            if kind in ("checkboxes", "multi_static_select", "multi_external_select"):
+                reported = {"selected_options": [self._option(element, v) for v in value]}
+            elif kind in ("static_select", "external_select", "radio_buttons"):
+                reported = {"selected_option": self._option(element, value) if value else None}
+            elif kind == "timepicker":
+                reported = {"selected_time": value}
+            elif kind == "conversations_select":
+                reported = {"selected_conversation": value}
+            else:
+                reported = {"value": value}
+            state[block_id] = {element["action_id"]: {"type": kind, **reported}}
+        submitted = {**view, "state": {"values": state}}
+        return {"type": "view_submission", "team": {"id": team, "domain": "fake"},
+                "user": {"id": user, "name": "someone", "team_id": team}, "api_app_id": "A0001", "token": "x",
+                "trigger_id": "2.3.4", "view": submitted, "response_urls": []}
+
+    def suggestion(self, view: dict, block_id: str, query: str, user: str = "U0001", team: str = "T0001") -> dict:
+        """A block_suggestion payload: the person typed ``query`` into the external select of ``block_id``."""
+        element = self._element(view, block_id)
+        return {"type": "block_suggestion", "user": {"id": user, "team_id": team}, "team": {"id": team},
+                "api_app_id": "A0001", "token": "x", "container": {"type": "view", "view_id": view["id"]},
+                "action_id": element["action_id"], "block_id": block_id, "value": query, "view": view}
+
+    def press(self, action_id: str, value: str = "", *, view: dict | None = None, channel: str = "C0001",
+              message: dict | None = None, ephemeral: bool = False, response_url: str | None = None,
+              user: str = "U0001", team: str = "T0001", label: str = "") -> dict:
+        """A block_actions payload: a button pressed in ``view`` (a Home tab or modal), else in a message.
+
+        A message's payload carries the message (blocks and all) unless it is ephemeral, as on Slack.
+        """
+        button = {"type": "button", "action_id": action_id, "block_id": "b", "value": value,
+                  "text": {"type": "plain_text", "text": label or value}, "action_ts": "1700000001.0"}
+        payload: dict = {"type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
+                         "api_app_id": "A0001", "token": "x", "trigger_id": "3.4.5", "actions": [button]}
+        if view is not None:
+            payload.update(container={"type": "view", "view_id": view["id"]}, view=view)
+            return payload
+        ts = (message or {}).get("ts", "1700000000.000001")
+        payload.update(container={"type": "message", "channel_id": channel, "message_ts": ts,
+                                  "is_ephemeral": ephemeral},
+                       channel={"id": channel}, response_url=response_url or self.response_url("button"))
+        if not ephemeral:
+            payload["message"] = message or {"ts": ts, "text": "x"}
+        return payload
+
+    def message_shortcut(self, callback_id: str, message: dict, channel: str = "C0001", user: str = "U0001",
+                         team: str = "T0001", response_url: str | None = None) -> dict:
+        """A message_action payload: the shortcut ``callback_id`` picked on ``message``."""
+        return {"type": "message_action", "callback_id": callback_id, "trigger_id": "4.5.6", "token": "x",
+                "team": {"id": team}, "user": {"id": user, "team_id": team}, "channel": {"id": channel},
+                "message_ts": message.get("ts"), "message": message,
+                "response_url": response_url or self.response_url("shortcut")}
 
     def _upload_url(self, params: dict) -> dict:
         """Step 1 of an upload: a file id and where to POST its bytes (``filename`` and ``length`` required)."""
