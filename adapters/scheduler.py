@@ -14,8 +14,11 @@ import os
 
 import click
 
+from adapters.background import scheduled_sync
 from adapters.health import serve_health
-from adapters.settings import ConfigError, DigestSettings, ServiceSettings, SyncSettings, load, scheduled_sync
+from adapters.service import run_service
+from adapters.settings import ConfigError, DigestSettings, ServiceSettings, SyncSettings, load
+from knowledge.store import KnowledgeBase
 
 log = logging.getLogger("modelwire.scheduler")
 
@@ -59,7 +62,8 @@ def _status(scheduler) -> dict:
     return scheduler.health()
 
 
-async def run(kb, digests: DigestSettings, service: ServiceSettings, sync: SyncSettings, once: bool) -> None:
+async def run(kb: KnowledgeBase, digests: DigestSettings, service: ServiceSettings, sync: SyncSettings,
+              once: bool) -> None:
     """Tick until cancelled (or once), posting through every configured platform; sync models.dev
     every MODELWIRE_SYNC_INTERVAL_MINUTES when that is set."""
     from bot.digests.scheduler import DigestScheduler
@@ -88,17 +92,11 @@ async def run(kb, digests: DigestSettings, service: ServiceSettings, sync: SyncS
 @click.pass_context
 def scheduler(ctx: click.Context, once: bool) -> None:
     """Post release digests to subscribed channels (Slack, Discord, this terminal)."""
-    from bot.cli import open_kb, start_logging
 
-    try:
-        digests, service, sync = load(DigestSettings), load(ServiceSettings), load(SyncSettings)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    start_logging()
-    kb = open_kb(ctx)
-    try:
-        asyncio.run(run(kb, digests, service, sync, once))
-    except KeyboardInterrupt:
-        pass
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    def settings() -> tuple[DigestSettings, ServiceSettings, SyncSettings]:
+        return load(DigestSettings), load(ServiceSettings), load(SyncSettings)
+
+    async def main(kb: KnowledgeBase, loaded: tuple[DigestSettings, ServiceSettings, SyncSettings]) -> None:
+        await run(kb, *loaded, once)
+
+    run_service(ctx, settings, main)

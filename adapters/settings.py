@@ -60,14 +60,6 @@ class AnswerSettings(BaseSettings):
     timeout_seconds: float = Field(default=15, ge=1, le=300)
 
 
-def answer_pool(settings: AnswerSettings | None = None):
-    """The bounded pool of answer workers a chat bot process answers in (see ``AnswerSettings``)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    workers = (settings or AnswerSettings()).workers
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modelwire-answer")
-
-
 class SyncSettings(BaseSettings):
     """MODELWIRE_SYNC_*: the scheduled models.dev sync (off unless an interval is set)."""
 
@@ -75,44 +67,3 @@ class SyncSettings(BaseSettings):
 
     url: str = Field(default="https://models.dev/models.json", pattern=r"^https?://\S+$")
     interval_minutes: float = Field(default=0, ge=0, le=7 * 24 * 60)
-
-
-def scheduled_sync(kb, settings: SyncSettings):
-    """A started scheduled sync, or None when no interval is set."""
-    if not settings.interval_minutes:
-        return None
-    from bot.sync_job import ScheduledSync
-
-    job = ScheduledSync(kb, settings.url, settings.interval_minutes)
-    job.start()
-    return job
-
-
-def digest_scheduler(kb, publishers: dict, settings: DigestSettings):
-    """A started digest scheduler for ``publishers``, or None when this process leaves digests to another."""
-    if settings.scheduler == "off":
-        return None
-    from bot.digests.scheduler import DigestScheduler
-
-    scheduler = DigestScheduler(kb, publishers, tick_seconds=settings.tick_seconds,
-                                max_attempts=settings.max_attempts)
-    scheduler.start()
-    return scheduler
-
-
-def start_background(kb, publishers: dict, digests: DigestSettings | None, sync: SyncSettings | None) -> list:
-    """The background work a chat bot process runs beside answering: the inline digest scheduler and
-    the scheduled sync, each when its settings ask for it. Stop them with ``stop_background``."""
-    jobs = [digest_scheduler(kb, publishers, digests) if digests else None,
-            scheduled_sync(kb, sync) if sync else None]
-    return [job for job in jobs if job is not None]
-
-
-async def stop_background(jobs: list) -> None:
-    """Stop what ``start_background`` started (closing publishers' connections)."""
-    for job in jobs:
-        if hasattr(job, "close"):
-            await job.close()
-        else:
-            job.stop()
-

@@ -21,7 +21,9 @@ import asyncio
 import contextlib
 import io
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import aiohttp
 import click
@@ -30,17 +32,17 @@ import yarl
 from discord import app_commands
 
 from adapters import pictures
-from adapters.answering import TOO_SLOW, TooSlow, answer_in_time
+from adapters.answering import TOO_SLOW, AnswerPool, TooSlow
+from adapters.background import start_background, stop_background
 from adapters.discord import convert, render
-from adapters.discord.settings import ConfigError, DiscordSettings, load_settings
+from adapters.discord.settings import DiscordSettings, load_settings
 from adapters.health import connection, serve_health, with_digests
-from adapters.settings import (AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, answer_pool, load,
-                               start_background, stop_background)
-from bot import charts
+from adapters.service import run_service
+from adapters.settings import AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, load
+from bot.conversation import answer_in_conversation
+from bot.digests.arguments import MODALITIES, complete_zone
 from bot.digests.cadence import DAYS
 from bot.find_command import MAX_LIMIT
-from bot.digests.arguments import MODALITIES, complete_zone
-from bot.conversation import answer_in_conversation
 from bot.values import Answer, Origin, Question
 from knowledge.store import KnowledgeBase
 
@@ -73,14 +75,34 @@ def intents() -> discord.Intents:
     return wanted
 
 
+class AskButton(discord.ui.DynamicItem[discord.ui.Button], template=convert.ASK_CUSTOM_ID):
+    """A "did you mean" button: its custom_id carries the follow-up question it asks, so the buttons of
+    any message, however old, are answered (see ``convert.ask_custom_id``)."""
+
+    def __init__(self, label: str, custom_id: str):
+        super().__init__(discord.ui.Button(label=label, custom_id=custom_id, style=discord.ButtonStyle.secondary))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> AskButton:
+        """The button pressed, as discord.py dispatches a custom_id that matches the template."""
+        return cls(getattr(item, "label", None) or "?", match.string)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Answer the follow-up question, like a command."""
+        question = convert.question_from_custom_id(self.custom_id, origin_of(interaction))
+        if question is not None and isinstance(interaction.client, DiscordBot):
+            await interaction.client.respond(interaction, question)
+
+
 def to_view(answer_: Answer) -> discord.ui.View | None:
-    """The "did you mean" buttons as a view (clicks are handled in ``on_interaction``)."""
+    """The "did you mean" buttons as a view."""
     pairs = render.buttons(answer_)
     if not pairs:
         return None
     view = discord.ui.View(timeout=None)
     for label, custom_id in pairs:
-        view.add_item(discord.ui.Button(label=label, custom_id=custom_id, style=discord.ButtonStyle.secondary))
+        view.add_item(AskButton(label, custom_id))
     return view
 
 
@@ -118,13 +140,12 @@ class DiscordBot(discord.Client):
         self.settings = settings
         self.digests, self.sync = digests, sync
         self.background: list = []
-        answers = answers or AnswerSettings()
-        self._executor = answer_pool(answers)
-        self._budget = answers.timeout_seconds
+        self._executor = AnswerPool(answers)
         self._completer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modelwire-complete")
         self._charts = pictures.executor()
         self.tree = app_commands.CommandTree(self)
-        self.tree.on_error = self._on_tree_error
+        self.tree.error(self._on_tree_error)
+        self.add_dynamic_items(AskButton)
         self._register()
 
     async def close(self) -> None:
@@ -144,7 +165,7 @@ class DiscordBot(discord.Client):
     async def ask(self, question: Question) -> Answer:
         """Answer off the event loop (database and matching are blocking work), in the question's
         conversation (see ``convert`` for which messages share one); TooSlow past the time budget."""
-        return await answer_in_time(self._executor, self._budget, answer_in_conversation, question, self.kb)
+        return await self._executor.answer(answer_in_conversation, question, self.kb)
 
     async def complete(self, current: str, kind: str, multi: bool = False) -> list[app_commands.Choice[str]]:
         """At most 25 autocomplete choices from the core's matcher.
@@ -205,12 +226,8 @@ class DiscordBot(discord.Client):
 
         A picture that cannot be drawn is logged and left out: the answer goes out without it.
         """
-        if reply.chart is None:
-            return None
-        try:
-            png = await charts.render_async(reply.chart, self._charts)
-        except Exception as exc:
-            log.error("could not draw the chart of %r: %r", reply.title, exc, exc_info=exc)
+        png = await pictures.draw(reply, self._charts, log)
+        if png is None:
             return None
         return discord.File(io.BytesIO(png), pictures.FILENAME, description=render.chart_description(reply))
 
@@ -232,9 +249,6 @@ class DiscordBot(discord.Client):
             log.warning("Discord refused the answer %r with its chart (%s, code %s): sending it without",
                         reply.title, exc.status, exc.code)
             await send(**_message(reply, None), **extra)
-        finally:
-            if view is not None:
-                view.stop()  # the buttons are answered by custom_id in on_interaction, not by this view
 
     async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         if isinstance(error, app_commands.CommandNotFound):
@@ -247,15 +261,6 @@ class DiscordBot(discord.Client):
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
         else:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
-
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """A "did you mean" button: answer the followup question its custom_id carries."""
-        if interaction.type is not discord.InteractionType.component:
-            return
-        question = convert.question_from_custom_id((interaction.data or {}).get("custom_id", ""),
-                                                   origin_of(interaction))
-        if question is not None:
-            await self.respond(interaction, question)
 
     async def on_message(self, message: discord.Message) -> None:
         """Answer a direct message, or a message that mentions the bot (not @everyone), with a reply."""
@@ -384,8 +389,9 @@ class DiscordBot(discord.Client):
             return await bot.complete(current, "org", multi=True)
 
         @tree.command(name="subscribe", description="Post release digests in this channel")
-        @app_commands.describe(cadence="instant, daily or weekly (default daily)", time="HH:MM, 24-hour (default 09:00)",
-                               day="For weekly digests (default Monday)", tz="IANA time zone (default UTC)",
+        @app_commands.describe(cadence="instant, daily or weekly (default daily)",
+                               time="HH:MM, 24-hour (default 09:00)", day="For weekly digests (default Monday)",
+                               tz="IANA time zone (default UTC)",
                                orgs="Only these organizations, separated by commas",
                                open_weights="Only open-weights models", input="Only models taking this input",
                                updates="Also new scores, context and price changes, deprecations of known models",
@@ -444,20 +450,19 @@ async def serve(bot: DiscordBot, health_port: int | None = None) -> None:
 @click.pass_context
 def discord_command(ctx: click.Context) -> None:
     """Run the Discord bot (settings in .env.example)."""
-    from bot.cli import open_kb, start_logging
 
-    try:
-        settings, service = load_settings(), load(ServiceSettings)
-        digests, sync, answers = load(DigestSettings), load(SyncSettings), load(AnswerSettings)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    start_logging()
+    def settings() -> tuple[DiscordSettings, ServiceSettings, DigestSettings, SyncSettings, AnswerSettings]:
+        return load_settings(), load(ServiceSettings), load(DigestSettings), load(SyncSettings), load(AnswerSettings)
+
+    run_service(ctx, settings, _run)
+
+
+async def _run(kb: KnowledgeBase, loaded: tuple) -> None:
+    """``modelwire discord``: serve until stopped; what Discord refuses at start-up is a one-line error."""
+    settings, service, digests, sync, answers = loaded
     use_urls(settings.api_url, settings.gateway_url)
-    bot = DiscordBot(open_kb(ctx), settings, digests, sync, answers)
     try:
-        asyncio.run(serve(bot, service.health_port))
-    except KeyboardInterrupt:
-        pass
+        await serve(DiscordBot(kb, settings, digests, sync, answers), service.health_port)
     except discord.LoginFailure:
         raise click.ClickException("DISCORD_TOKEN was refused by Discord (check the bot token)") from None
     except discord.PrivilegedIntentsRequired as exc:

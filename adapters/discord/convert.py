@@ -14,14 +14,16 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from adapters.convert import split_names
 from bot.conversation import key_for
+from bot.digests.subscriptions import COMMANDS as DIGEST_COMMANDS
 from bot.find_command import OPTIONS as FIND_OPTIONS
 from bot.values import Origin, Question
 
 ASK_PREFIX = "modelwire:ask:"
 """custom_id of a "did you mean" button: the prefix, the button's index, ':', the question to ask."""
 MAX_CUSTOM_ID = 100
-_ASK = re.compile(rf"^{re.escape(ASK_PREFIX)}\d+:(?P<question>.*)$", re.S)
+ASK_CUSTOM_ID = re.compile(rf"^{re.escape(ASK_PREFIX)}\d+:(?P<question>.*)$", re.S)
 
 
 _PINGS = re.compile(r"<@[!&]?\d+>|<#\d+>|@everyone\b|@here\b")
@@ -52,11 +54,6 @@ def question_from_message(content: str, bot_id: int | None, origin: Origin) -> Q
     return Question(text=clean_text(content, bot_id), origin=origin, conversation=key_for(origin))
 
 
-def split_models(models: str) -> list[str]:
-    """The ``models`` option of /compare: names separated by commas (or "vs", "and")."""
-    return [n.strip() for n in re.split(r"\s*,\s*|\s+(?:and|vs\.?|versus)\s+", models or "") if n.strip()]
-
-
 def question_from_command(name: str, options: dict, origin: Origin) -> Question:
     """An application command (/ask, /compare, /top, /model, /find, /help) and its options as a Question
     in the person's conversation in that channel."""
@@ -67,7 +64,7 @@ def _command_question(name: str, options: dict, origin: Origin) -> Question:
     if name == "ask":
         return Question(text=str(options.get("question") or ""), origin=origin)
     if name == "compare":
-        models = split_models(options.get("models") or "")
+        models = split_names(options.get("models") or "")
         bench = (options.get("benchmark") or "").strip() or None
         text = ", ".join(models) + (f" on {bench}" if bench else "")
         return Question(text=f"compare {text}", command="compare", args={"models": models, "benchmark": bench},
@@ -82,7 +79,7 @@ def _command_question(name: str, options: dict, origin: Origin) -> Question:
         return Question(text=model, command="model", args={"name": model}, origin=origin)
     if name == "find":
         return find_question(options, origin)
-    if name in DIGEST_COMMANDS:
+    if name.partition(" ")[0] in DIGEST_COMMANDS:
         return _digest_question(name, options, origin)
     return Question(text="help", command="help", origin=origin)
 
@@ -94,16 +91,13 @@ def find_question(options: dict, origin: Origin) -> Question:
     return Question(text=f"/find {shown}".strip(), command="find", args=args, origin=origin)
 
 
-DIGEST_COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "digest preview")
-
-
 def _digest_question(name: str, options: dict, origin: Origin) -> Question:
     """/subscribe (typed options), /unsubscribe [number], /subscriptions and /digest preview."""
     shown = " ".join(f"{k}:{v}" for k, v in options.items() if v not in (None, "", False))
     text = f"/{name} {shown}".strip()
     if name == "subscribe":
         args = {"cadence": options.get("cadence"), "time": options.get("time"), "day": options.get("day"),
-                "tz": options.get("tz"), "orgs": split_models(options.get("orgs") or ""),
+                "tz": options.get("tz"), "orgs": split_names(options.get("orgs") or ""),
                 "open_weights": bool(options.get("open_weights")), "input": options.get("input"),
                 "updates": bool(options.get("updates")), "min_context": options.get("min_context"),
                 "max_price": options.get("max_price"), "reasoning": bool(options.get("reasoning")),
@@ -131,7 +125,7 @@ def ask_custom_id(index: int, question: str, fallback: str | None = None) -> str
 
 def question_from_custom_id(custom_id: str, origin: Origin) -> Question | None:
     """A "did you mean" button press as the followup Question; None for any other component."""
-    match = _ASK.match(custom_id or "")
+    match = ASK_CUSTOM_ID.match(custom_id or "")
     if not match:
         return None
     return Question(text=match.group("question"), origin=origin, conversation=key_for(origin))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from adapters.convert import suggested_asks
 from adapters.discord.convert import ask_custom_id
 from bot.charts import alt_text
 from bot.plaintext import table_text
@@ -32,7 +33,7 @@ MAX_LABEL = 80
 MAX_ATTACHMENT_DESCRIPTION = 1024
 COLOR = 0x5865F2
 CUT_NOTE = "\n*The answer is longer than one message; the rest is cut.*"
-ALLOWED_MENTIONS = {"parse": []}
+ALLOWED_MENTIONS: dict[str, list[str]] = {"parse": []}
 _PING = re.compile(r"@(everyone|here)|<@([!&]?\d+)>")
 _MASKED = re.compile(r"\](\s*)\(")
 """Where a masked link's text ends and its address starts: ``](``, spaces allowed between."""
@@ -93,8 +94,9 @@ def _footer(answer: Answer) -> str:
 
 def _fields(answer: Answer, room: int) -> list[dict]:
     """At most 25 fields within ``room`` characters; the last says how many were left out."""
-    fields = [{"name": cut(safe(n), MAX_FIELD_NAME) or "\u200b", "value": cut(safe(v), MAX_FIELD_VALUE) or "—",
-               "inline": len(n) + len(v) < 40} for n, v in answer.fields]
+    fields: list[dict] = [{"name": cut(safe(n), MAX_FIELD_NAME) or "\u200b",
+                           "value": cut(safe(v), MAX_FIELD_VALUE) or "—", "inline": len(n) + len(v) < 40}
+                          for n, v in answer.fields]
     out: list[dict] = []
     used = 0
     for i, f in enumerate(fields):
@@ -161,29 +163,8 @@ def chart_description(answer: Answer) -> str:
 
 def buttons(answer: Answer) -> list[tuple[str, str]]:
     """"Did you mean" buttons as (label, custom_id); the custom_id carries the followup question."""
-    if not answer.suggestions:
-        return []
-    asks = answer.followups if len(answer.followups) == len(answer.suggestions) else answer.suggestions
     return [(cut(s, MAX_LABEL) or "?", ask_custom_id(i, ask, fallback=s))
-            for i, (s, ask) in enumerate(zip(answer.suggestions[:MAX_BUTTONS], asks))]
-
-
-def components(answer: Answer) -> list[dict]:
-    """The buttons as one action row (Discord's JSON), or none."""
-    row = [{"type": 2, "style": 2, "label": label, "custom_id": cid} for label, cid in buttons(answer)]
-    return [{"type": 1, "components": row}] if row else []
-
-
-def message(answer: Answer) -> dict:
-    """The whole message payload: embeds, components and allowed_mentions (no content)."""
-    return {"embeds": [embed(answer)], "components": components(answer), "allowed_mentions": dict(ALLOWED_MENTIONS)}
-
-
-def embed_size(data: dict) -> int:
-    """The characters Discord counts towards an embed's 6,000 total."""
-    return (len(data.get("title", "")) + len(data.get("description", "")) + len((data.get("footer") or {}).get("text", ""))
-            + sum(len(f["name"]) + len(f["value"]) for f in data.get("fields", []))
-            + len((data.get("author") or {}).get("name", "")))
+            for i, (s, ask) in enumerate(suggested_asks(answer, MAX_BUTTONS))]
 
 
 def notice(text: str) -> dict:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from typing import TYPE_CHECKING
 
 import click
 from aiohttp import web
@@ -25,17 +26,20 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import pictures
-from adapters.answering import TOO_SLOW, TooSlow, answer_in_time
+from adapters.answering import TOO_SLOW, AnswerPool, TooSlow
+from adapters.background import start_background, stop_background
 from adapters.health import connection, health_response, serve_health, with_digests
+from adapters.service import run_service
+from adapters.settings import AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, load
 from adapters.slack import convert, render
-from adapters.settings import (AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, answer_pool, load,
-                               start_background, stop_background)
-from adapters.slack.settings import ConfigError, SlackSettings, load_settings
-from bot import charts
-from bot.dedupe import first_sighting, forget_old, release
+from adapters.slack.settings import SlackSettings, load_settings
 from bot.conversation import answer_in_conversation
+from bot.dedupe import first_sighting, forget_old, release
 from bot.values import Answer, Question
 from knowledge.store import KnowledgeBase
+
+if TYPE_CHECKING:
+    from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
 log = logging.getLogger("modelwire.slack")
 EVENTS_PATH = "/slack/events"
@@ -70,9 +74,7 @@ class SlackBot:
         (MODELWIRE_ANSWER_WORKERS, MODELWIRE_ANSWER_TIMEOUT_SECONDS)."""
         self.kb = kb
         self.settings = settings
-        answers = answers or AnswerSettings()
-        self._executor = answer_pool(answers)
-        self._budget = answers.timeout_seconds
+        self._executor = AnswerPool(answers)
         self._charts = pictures.executor()
         self.client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
@@ -80,7 +82,7 @@ class SlackBot:
                             request_verification_enabled=settings.mode == "http")
         self._verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
         self._sightings = 0
-        self._socket = None
+        self._socket: SocketModeClient | None = None
         """The Socket Mode client while one runs (its connection is this app's liveness)."""
         self.background: list = []
         """The inline digest scheduler and the scheduled sync, while ``run`` runs them."""
@@ -89,16 +91,15 @@ class SlackBot:
     async def health(self) -> dict:
         """/healthz: ok while the app can hear Slack (in Socket Mode, while its socket is connected) and
         its inline digest scheduler, when it runs one, is healthy (under ``digests``)."""
+        up = True  # in HTTP mode, this answer came through the server that receives Slack's requests
         if self.settings.mode == "socket":
             up = self._socket is not None and await self._socket.is_connected()
-        else:
-            up = True  # this answer came through the server that receives Slack's requests
         return with_digests(connection(up, SOCKET_DOWN), self.background)
 
     async def ask(self, question: Question) -> Answer:
         """Answer off the event loop (database and matching are blocking work), in the question's
         conversation (see ``convert`` for which messages share one); TooSlow past the time budget."""
-        return await answer_in_time(self._executor, self._budget, answer_in_conversation, question, self.kb)
+        return await self._executor.answer(answer_in_conversation, question, self.kb)
 
     async def _seen(self, body: dict) -> bool:
         """True when this event id was handled before (a Slack retry, or another replica's delivery).
@@ -109,11 +110,10 @@ class SlackBot:
         event_id = body.get("event_id")
         if not event_id:
             return False
-        loop = asyncio.get_running_loop()
         self._sightings += 1
         if self._sightings % FORGET_EVERY == 1:
-            await loop.run_in_executor(self._executor, forget_old, self.kb.engine)
-        return not await loop.run_in_executor(self._executor, first_sighting, self.kb.engine, "slack", event_id)
+            await self._executor.run(forget_old, self.kb.engine)
+        return not await self._executor.run(first_sighting, self.kb.engine, "slack", event_id)
 
     def signed_by_slack(self, body: str | bytes, headers) -> bool:
         """Whether a request carries Slack's v0 signature of ``body`` made at most five minutes ago.
@@ -171,15 +171,17 @@ class SlackBot:
         """
         if result.chart is None or not channel:
             return False
+        png = await pictures.draw(result, self._charts, log)
+        if png is None:
+            return False
         try:
-            png = await charts.render_async(result.chart, self._charts)
             await self.client.files_upload_v2(channel=channel, thread_ts=thread, file=png, **render.chart_file(result))
         except SlackApiError as exc:
             error = exc.response.get("error")
             level = logging.WARNING if error in NOT_THERE else logging.ERROR
             log.log(level, "chart upload failed: %s (channel=%s thread=%s)", error, channel, thread)
             return False
-        except Exception as exc:  # the upload URL refused the bytes, a network error, a drawing error
+        except Exception as exc:  # the upload URL refused the bytes, a network error
             log.error("chart upload failed: %r (channel=%s thread=%s)", exc, channel, thread, exc_info=exc)
             return False
         return True
@@ -202,7 +204,7 @@ class SlackBot:
                       f"thread={origin.thread} user={origin.user})", exc, exc_info=exc)
         reply = render.message(result) if result is not None else render.apology(apology)
         try:
-            await self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread, **reply)
+            await self.client.chat_postMessage(channel=origin.channel or "", thread_ts=origin.thread, **reply)
         except SlackApiError as exc:
             error = exc.response.get("error")
             if respond is not None and error in NOT_THERE:
@@ -231,9 +233,8 @@ class SlackBot:
 
     async def _release(self, event_id: str) -> None:
         """Forget a sighting of an event (its reply was never posted); a failure is logged, not raised."""
-        loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._executor, release, self.kb.engine, "slack", event_id)
+            await self._executor.run(release, self.kb.engine, "slack", event_id)
         except Exception as exc:
             log.error("could not release Slack event %s for a retry: %r", event_id, exc, exc_info=exc)
 
@@ -308,7 +309,8 @@ class SlackBot:
                 text = raw.decode("utf-8")  # Slack always sends UTF-8, whatever the header says
             except UnicodeDecodeError:
                 return web.json_response({"error": "invalid request"}, status=400)
-            bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
+                                            headers=dict(request.headers.items()))
             return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
         async def healthz(_request: web.Request) -> web.Response:
@@ -362,16 +364,12 @@ class SlackBot:
 @click.pass_context
 def slack(ctx: click.Context) -> None:
     """Run the Slack app (SLACK_MODE=socket or http; settings in .env.example)."""
-    from bot.cli import open_kb, start_logging
 
-    try:
-        settings, digests, sync = load_settings(), load(DigestSettings), load(SyncSettings)
-        answers, service = load(AnswerSettings), load(ServiceSettings)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    start_logging()
-    bot = SlackBot(open_kb(ctx), settings, answers)
-    try:
-        asyncio.run(bot.run(digests, sync, service.health_port))
-    except KeyboardInterrupt:
-        pass
+    def settings() -> tuple[SlackSettings, DigestSettings, SyncSettings, AnswerSettings, ServiceSettings]:
+        return load_settings(), load(DigestSettings), load(SyncSettings), load(AnswerSettings), load(ServiceSettings)
+
+    async def main(kb: KnowledgeBase, loaded: tuple) -> None:
+        slack_settings, digests, sync, answers, service = loaded
+        await SlackBot(kb, slack_settings, answers).run(digests, sync, service.health_port)
+
+    run_service(ctx, settings, main)

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TypeGuard
 
+from adapters.convert import split_names
 from bot.conversation import key_for
+from bot.digests.subscriptions import COMMANDS as DIGEST_COMMANDS
 from bot.values import Origin, Question
 
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _ON = re.compile(r"\s+on\s+", re.I)
 _TOP = re.compile(r"(?:(?P<before>\d{1,3})\s+(?:on\s+)?)?(?P<name>.*?)(?:\s+(?P<after>\d{1,3}))?$", re.I | re.S)
 SUBCOMMANDS = ("ask", "compare", "top", "model", "find", "help")
-DIGEST_COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "digest")
-"""Sub-commands about the channel's release digests; their words are the core's to read."""
+"""Sub-commands read here; the words of the digest ones (``DIGEST_COMMANDS``) are the core's to read."""
 
 
 def clean_text(text: str) -> str:
@@ -61,11 +63,11 @@ def parse_command(text: str) -> tuple[str, dict]:
         return "help", {}
     if head == "compare":
         parts = _ON.split(rest, maxsplit=1)
-        names = re.split(r"\s*,\s*|\s+(?:and|vs\.?|versus)\s+", parts[0])
-        return "compare", {"models": [n for n in names if n.strip()],
+        return "compare", {"models": split_names(parts[0]),
                            "benchmark": parts[1].strip() if len(parts) > 1 else None}
     if head == "top":
         match = _TOP.match(rest)
+        assert match is not None, "every part of the pattern is optional"
         count = match.group("before") or match.group("after")
         return "top", {"benchmark": match.group("name").strip(), "n": int(count) if count else None}
     if head == "model":
@@ -73,10 +75,10 @@ def parse_command(text: str) -> tuple[str, dict]:
     return "ask", {"text": rest}
 
 
-def is_direct_message(channel: str | None) -> bool:
+def is_direct_message(channel: str | None) -> TypeGuard[str]:
     """Whether a channel id may be a direct message (those ids start with D): any DM, not only one with
     the bot, so never a permission on its own (see ``may_manage``)."""
-    return bool(channel) and channel.startswith("D")
+    return channel is not None and channel.startswith("D")
 
 
 def may_manage(user: dict | None, user_id: str | None, channel: str | None, managers: frozenset[str],
@@ -101,8 +103,9 @@ def question_from_command(body: dict, user: dict | None = None, managers: frozen
     channel, user_id = body.get("channel_id"), body.get("user_id")
     origin = Origin(platform="slack", workspace=body.get("team_id"), channel=channel, user=user_id,
                     can_manage=may_manage(user, user_id, channel, managers, own_im))
-    if command in DIGEST_COMMANDS and (user or {}).get("tz"):
-        args["default_tz"] = user["tz"]
+    tz = (user or {}).get("tz")
+    if command in DIGEST_COMMANDS and tz:
+        args["default_tz"] = tz
     if command == "ask":
         return Question(text=args["text"], origin=origin, conversation=key_for(origin))
     return Question(text=text, command=command, args=args, origin=origin, conversation=key_for(origin))

@@ -6,9 +6,11 @@ containing <!channel> or <@U123> can never ping anyone.
 
 from __future__ import annotations
 
+from adapters.convert import suggested_asks
 from adapters.pictures import FILENAME
 from bot.charts import alt_text
-from bot.plaintext import render as plain_text, table_text
+from bot.plaintext import render as plain_text
+from bot.plaintext import table_text
 from bot.values import Answer
 
 MAX_BLOCKS = 50
@@ -80,7 +82,7 @@ def _table_block(answer: Answer) -> dict | None:
         return None
     cells = [[{"type": "raw_text", "text": _cut(str(c), 500) or " "} for c in row]
              for row in [table.columns, *table.rows]]
-    block = {"type": "table", "rows": cells}
+    block: dict = {"type": "table", "rows": cells}
     if table.numeric:  # one setting per column at most: Slack rejects more settings than it allows
         block["column_settings"] = [{"align": "right" if n else "left"}
                                     for n in table.numeric[: len(table.columns)]]
@@ -112,10 +114,9 @@ def _buttons(answer: Answer) -> dict | None:
     """"Did you mean" buttons: labelled with the name, carrying the question to ask again."""
     if not answer.suggestions:
         return None
-    asks = answer.followups if len(answer.followups) == len(answer.suggestions) else answer.suggestions
     elements = [{"type": "button", "action_id": f"{ASK_ACTION}_{i}", "value": _cut(ask, 2000),
                  "text": {"type": "plain_text", "text": _cut(s, 75)}}
-                for i, (s, ask) in enumerate(zip(answer.suggestions[:MAX_BUTTONS], asks))]
+                for i, (s, ask) in enumerate(suggested_asks(answer, MAX_BUTTONS))]
     return {"type": "actions", "block_id": "modelwire_suggestions", "elements": elements}
 
 
