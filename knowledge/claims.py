@@ -9,8 +9,9 @@ among equals the latest import. ``models.field_sources`` records the winning sou
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, get_args
+from typing import Any, get_args
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -46,7 +47,8 @@ def comparable(value: Any) -> Any:
 def ranked(claims: Iterable[Claim], field: str, published: dict[int, dt.date | None]) -> list[Claim]:
     """The claims that give ``field``, the winning one first."""
     def newness(claim: Claim) -> tuple:
-        day = published.get(claim.sources.get(field)) if claim.sources.get(field) is not None else None
+        source = claim.sources.get(field)
+        day = published.get(source) if source is not None else None
         return (day is not None, day or dt.date.min, claim.updated_at, claim.id)
 
     return sorted((c for c in claims if c.values.get(field) is not None), key=newness, reverse=True)

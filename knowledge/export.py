@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from knowledge.packs import ENTITY_TABLES
-from knowledge.schema import Alias, Fact, Model, Organization, Pack, PackMember, Release, Score, Source
+from knowledge.schema import Alias, Benchmark, Fact, Model, Organization, Pack, PackMember, Release, Score, Source
+
+Entity = TypeVar("Entity", Organization, Model, Benchmark)
 
 MODEL_FIELDS = ("family", "released", "status", "open_weights", "license", "input_modalities",
                 "output_modalities", "context_window", "max_output_tokens", "knowledge_cutoff",
@@ -96,14 +98,13 @@ class _Exporter:
     def _cite(self, source_id: int | None) -> str | None:
         return self.source_keys.get(source_id) if source_id else None
 
-    def _entities(self, kind: str):
-        """The wanted entities of ``kind`` by name and their aliases.
+    def _entities(self, table: type[Entity], kind: str) -> list[tuple[Entity, list[str]]]:
+        """The wanted entities of ``kind`` (stored in ``table``) by name and their aliases.
 
         Sorted in Python (code-point order), not by the database, whose collation may differ
         (PostgreSQL with a linguistic locale puts "Gemini" before "GPT", SQLite after): the same
         data must export to the same document on every backend.
         """
-        table = ENTITY_TABLES[kind]
         found = self.s.execute(select(table).where(table.id.in_(self.wanted[kind]))).scalars()
         rows = sorted(found, key=lambda row: (row.name, row.id))
         aliases: dict[int, list[str]] = {}
@@ -125,7 +126,7 @@ class _Exporter:
         return out
 
     def _orgs(self) -> list[dict]:
-        rows = self._entities("org")
+        rows = self._entities(Organization, "org")
         out = []
         for org, aliases in rows:
             parent = self.s.get_one(Organization, org.parent_id).name if org.parent_id else None
@@ -136,8 +137,9 @@ class _Exporter:
 
     def _models(self) -> list[dict]:
         out = []
-        for model, aliases in self._entities("model"):
-            record = {"name": model.name, "org": self.s.get_one(Organization, model.org_id).name, "aliases": aliases}
+        for model, aliases in self._entities(Model, "model"):
+            org = self.s.get_one(Organization, model.org_id).name
+            record: dict[str, Any] = {"name": model.name, "org": org, "aliases": aliases}
             record.update({f: getattr(model, f) for f in MODEL_FIELDS})
             record["source"] = self._cite(model.source_id)
             out.append(_clean(record))
@@ -145,7 +147,7 @@ class _Exporter:
 
     def _benchmarks(self) -> list[dict]:
         out = []
-        for b, aliases in self._entities("benchmark"):
+        for b, aliases in self._entities(Benchmark, "benchmark"):
             out.append(_clean({"name": b.name, "aliases": aliases, "category": b.category, "unit": b.unit,
                                "higher_is_better": b.higher_is_better, "description": b.description,
                                "url": b.url, "source": self._cite(b.source_id)}))
@@ -153,7 +155,8 @@ class _Exporter:
 
     def _name(self, kind: str, entity_id: int) -> str:
         if (kind, entity_id) not in self.names:
-            self.names[(kind, entity_id)] = self.s.get_one(ENTITY_TABLES[kind], entity_id).name
+            table = ENTITY_TABLES[kind]
+            self.names[(kind, entity_id)] = self.s.execute(select(table.name).where(table.id == entity_id)).scalar_one()
         return self.names[(kind, entity_id)]
 
     def _score(self, r: Score) -> dict:

@@ -11,12 +11,13 @@ import datetime as dt
 import hashlib
 import time
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import Iterable
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -25,13 +26,14 @@ from knowledge import claims
 from knowledge.claims import CLAIM_FIELDS
 from knowledge.clock import naive_utcnow
 from knowledge.curation import Note
-from knowledge.identity import Known, core, merge_target
 from knowledge.factterms import index_facts
+from knowledge.identity import Known, core, merge_target
 from knowledge.matching import AliasIndex, normalize
 from knowledge.packformat import PackError, PackIn, Problem, parse_pack, record_label
 from knowledge.progress import Progress
 from knowledge.schema import (
     Alias,
+    Base,
     Benchmark,
     Fact,
     Meta,
@@ -45,7 +47,8 @@ from knowledge.schema import (
     Source,
 )
 
-ENTITY_TABLES = {"org": Organization, "model": Model, "benchmark": Benchmark}
+ENTITY_TABLES: dict[str, type[Organization] | type[Model] | type[Benchmark]] = {
+    "org": Organization, "model": Model, "benchmark": Benchmark}
 SECTION_KIND = {"organizations": "org", "models": "model", "benchmarks": "benchmark"}
 KIND_WORD = {"org": "organization", "model": "model", "benchmark": "benchmark"}
 KIND_SECTION = {kind: section for section, kind in SECTION_KIND.items()}
@@ -80,7 +83,8 @@ class _Names:
             for kind, entity_id, alias, _ in rows
             for norm in [normalize(alias)]
         }
-        self.index_rows: list[tuple[str, int | str, str, bool]] = [tuple(r) for r in rows]
+        self.index_rows: list[tuple[str, int | str, str, bool]] = [
+            (kind, entity_id, alias, is_name) for kind, entity_id, alias, is_name in rows]
         self.source_keys = set(session.execute(select(Source.key)).scalars())
         self.pack_sources = {s.id for s in pack.sources}
         for section, kind in SECTION_KIND.items():
@@ -224,7 +228,7 @@ def write_lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(7340911)"))
     elif dialect == "sqlite":
         raw = session.connection().connection.dbapi_connection
-        if not getattr(raw, "in_transaction", True):
+        if raw is not None and not getattr(raw, "in_transaction", True):
             raw.execute("BEGIN IMMEDIATE")
 
 
@@ -318,7 +322,7 @@ class _Writer:
         leaf_rows = ((kind, e) for kind, ids in self.rows.items() for e in ids)
         members = chain(sorted(self.members), leaf_rows)
         while batch := list(islice(members, 5000)):
-            self.s.execute(insert(PackMember.__table__),
+            self.s.execute(insert(_table(PackMember)),
                            [{"pack_id": self.pid, "kind": k, "entity_id": e} for k, e in batch])
 
     def _insert(self, table, rows: list[dict]) -> list[int]:
@@ -409,12 +413,12 @@ class _Writer:
                 updates.append({"id": existing, **given})
         fresh_ids = self._insert(table, new_rows)
         fresh = iter(fresh_ids)
-        ids = [i if i is not None else next(fresh) for i in ids]
+        resolved = [i if i is not None else next(fresh) for i in ids]
         for batch in _group_by_keys(updates):
             self.s.execute(update(table), batch)
-        self._add_aliases(kind, records, ids, set(fresh_ids))
-        self.members.update((kind, i) for i in ids)
-        return ids
+        self._add_aliases(kind, records, resolved, set(fresh_ids))
+        self.members.update((kind, i) for i in resolved)
+        return resolved
 
     # -- models: merging across sources, claims per field ---------------------------------------
 
@@ -427,26 +431,27 @@ class _Writer:
         plain = [i for i, r in enumerate(records) if r.same_as is None]
         fresh = [i for i in plain if targets[i] is None]
         new_rows = [self._new_model_row(records[i], display[i]) for i in fresh]
-        for i, model_id in zip(fresh, self._insert(Model, new_rows)):
+        created_ids = self._insert(Model, new_rows)
+        for i, model_id in zip(fresh, created_ids):
             targets[i] = model_id
-        created = {targets[i] for i in fresh}
-        self._add_model_names([records[i] for i in plain], [targets[i] for i in plain],
+        created = set(created_ids)
+        self._add_model_names([records[i] for i in plain], _settled(targets, plain),
                               [display[i] for i in plain], created, plain)
         for i, record in enumerate(records):
             if record.same_as is not None:
-                targets[i] = self._ref("model", record.same_as)
-                if targets[i] in self.previous.get("model", set()):
+                model_id = targets[i] = self._ref("model", record.same_as)
+                if model_id in self.previous.get("model", set()):
                     continue
                 self._note("merged", "model", i, record.name, f"merged into the model "
-                           f"'{self._name_of('model', targets[i])}' (same_as); '{record.name}' is now one of its names")
+                           f"'{self._name_of('model', model_id)}' (same_as); '{record.name}' is now one of its names")
         listed = set(plain)
         rest = [i for i in range(len(records)) if i not in listed]
-        self._add_model_names([records[i] for i in rest], [targets[i] for i in rest],
+        self._add_model_names([records[i] for i in rest], _settled(targets, rest),
                               [records[i].name for i in rest], set(), rest)
-        ids = [t for t in targets if t is not None]
+        ids = _settled(targets, range(len(targets)))
         self.members.update(("model", i) for i in ids)
-        self._move_orgs(records, targets, created)
-        self._write_claims(records, targets, created)
+        self._move_orgs(records, ids, created)
+        self._write_claims(records, ids, created)
 
     def _model_targets(self, records: list) -> tuple[list[int | None], list[str]]:
         """The known model each record is (None: a new one) and the name each new one gets.
@@ -515,11 +520,18 @@ class _Writer:
             by_core.setdefault((root, core(name)), []).append(Known(model_id, name, root))
         return by_core
 
+    def _org_parents(self) -> dict[int, int | None]:
+        """Each organization's parent, read once per import unless ``_upsert_models`` reads it again."""
+        if self._parents is None:
+            self._parents = dict(self.s.execute(select(Organization.id, Organization.parent_id)).all())
+        return self._parents
+
     def _root(self, org_id: int) -> int:
-        seen = set()
-        while self._parents.get(org_id) is not None and org_id not in seen:
+        parents = self._org_parents()
+        seen: set[int] = set()
+        while (parent := parents.get(org_id)) is not None and org_id not in seen:
             seen.add(org_id)
-            org_id = self._parents[org_id]
+            org_id = parent
         return org_id
 
     def _same_org(self, model_id: int, record) -> bool:
@@ -579,7 +591,7 @@ class _Writer:
         for batch in _chunks(ids) if had_claims else []:
             self.s.execute(delete(ModelClaim).where(ModelClaim.pack_id == self.pid, ModelClaim.model_id.in_(batch)))
         for batch in _chunks(list(rows.values()), 5000):
-            self.s.execute(insert(ModelClaim.__table__), batch)
+            self.s.execute(insert(_table(ModelClaim)), batch)
         claims.settle(self.s, [i for i in ids if i not in created])
         dropped = sorted(self.previous.get("model", set()) - set(ids))
         claims.drop(self.s, self.pid, dropped)
@@ -589,7 +601,8 @@ class _Writer:
         self.notes.append(Note(kind, f"{KIND_SECTION[entity]}[{index}] ({name})", message))
 
     def _name_of(self, kind: str, entity_id: int) -> str:
-        return self.s.execute(select(ENTITY_TABLES[kind].name).where(ENTITY_TABLES[kind].id == entity_id)).scalar()
+        table = ENTITY_TABLES[kind]
+        return self.s.execute(select(table.name).where(table.id == entity_id)).scalar_one()
 
     def _note_merge(self, kind: str, index: int, record, existing: int) -> None:
         """A record whose own name is new went into a known record by one of its aliases."""
@@ -606,13 +619,12 @@ class _Writer:
         (a catalogue that knows only "Meta" never takes a model away from Meta Superintelligence Labs)."""
         if "org_id" not in given:
             return False
-        if self._parents is None:
-            self._parents = dict(self.s.execute(select(Organization.id, Organization.parent_id)).all())
+        parents = self._org_parents()
         org = self.s.execute(select(Model.org_id).where(Model.id == model_id)).scalar()
         seen = set()
         while org is not None and org not in seen:
             seen.add(org)
-            org = self._parents.get(org)
+            org = parents.get(org)
             if org == given["org_id"]:
                 return True
         return False
@@ -636,8 +648,9 @@ class _Writer:
                         if (kind, key) in self.alias_rows:
                             self.members.add(("alias", self.alias_rows[(kind, key)]))
                     elif alias != record.name or name == record.name:  # a renamed record has its own note
+                        owner_name = self._name_of(kind, owner)
                         self._note("alias-dropped", kind, indices[i] if indices else i, record.name,
-                                   f"'{alias}' already names the {KIND_WORD[kind]} '{self._name_of(kind, owner)}'; left out")
+                                   f"'{alias}' already names the {KIND_WORD[kind]} '{owner_name}'; left out")
                     continue
                 rows.append({"kind": kind, "entity_id": entity_id, "alias": alias, "norm": key,
                              "is_name": alias == name and entity_id in created})
@@ -657,7 +670,8 @@ class _Writer:
                     output_modalities=m.output_modalities, context_window=m.context_window,
                     max_output_tokens=m.max_output_tokens, knowledge_cutoff=m.knowledge_cutoff,
                     reasoning=m.reasoning, tool_calling=m.tool_calling, modes=m.modes, pricing=pricing or None,
-                    input_price=(pricing or {}).get("input_per_mtok"), output_price=(pricing or {}).get("output_per_mtok"),
+                    input_price=(pricing or {}).get("input_per_mtok"),
+                    output_price=(pricing or {}).get("output_per_mtok"),
                     description=m.description, source_id=self._source(m.source))
 
     def _benchmark_fields(self, b) -> dict:
@@ -757,7 +771,7 @@ class _Writer:
 
     def _release_key(self, r) -> tuple:
         model_id = self._ref("model", r.model) if r.model else None
-        org_id = self._ref("org", r.org) if r.org else self.s.get(Model, model_id).org_id
+        org_id = self._ref("org", r.org) if r.org else self.s.get_one(Model, model_id).org_id
         return model_id, org_id, _day(r.date), r.title
 
 
@@ -806,3 +820,13 @@ def kb_stats(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
         return {name: session.execute(select(func.count()).select_from(t)).scalar_one()
                 for name, t in tables.items()}
+
+
+def _table(model: type[Base]) -> Table:
+    """The table a declarative model is mapped to (SQLAlchemy types ``__table__`` as any FromClause)."""
+    return cast(Table, model.__table__)
+
+
+def _settled(targets: list[int | None], indices: Iterable[int]) -> list[int]:
+    """The models of the records at ``indices``, once the writer has found or made one for each."""
+    return [model_id for i in indices if (model_id := targets[i]) is not None]

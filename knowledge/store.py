@@ -271,7 +271,7 @@ class KnowledgeBase:
             query = select(Fact.subject_kind, Fact.subject_id, Fact.text, Fact.topic, Fact.source_id).order_by(Fact.id)
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
-            return [FactInfo((k, i), t, topic, self.source(src), normalize(t)) for k, i, t, topic, src in rows]
+            return [FactInfo(Ref(k, i), t, topic, self.source(src), normalize(t)) for k, i, t, topic, src in rows]
 
         return self.memo("facts", load)
 
@@ -291,7 +291,7 @@ class KnowledgeBase:
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
                 for i, k, s, t, topic, src in conn.execute(query.where(Fact.id.in_(ids[start : start + 500]))):
-                    found[i] = FactInfo((k, s), t, topic, self.source(src), normalize(t))
+                    found[i] = FactInfo(Ref(k, s), t, topic, self.source(src), normalize(t))
         return dict(sorted(found.items()))
 
     def facts_with_terms(self, terms: Iterable[str]) -> list[int]:

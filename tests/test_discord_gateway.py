@@ -14,11 +14,21 @@ from click.testing import CliRunner
 
 from adapters.discord import render
 from adapters.discord.app import DiscordBot, serve
-from bot.cli import cli
 from adapters.discord.settings import DiscordSettings
+from bot.cli import cli
+from tests.fakes.discord import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER,
+    CHANNEL_ID,
+    DM_CHANNEL_ID,
+    GUILD_ID,
+    PERSON,
+    TOKEN,
+    FakeDiscord,
+    embed_size,
+)
 from tests.polling import eventually, free_port, healthz
-from tests.fakes.discord import APP_ID, BOT_ID, BOT_USER, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERSON, TOKEN, \
-    FakeDiscord, embed_size
 
 pytestmark = pytest.mark.asyncio
 NO_PINGS = {"parse": []}
