@@ -15,7 +15,7 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,7 +33,6 @@ PRUNE_EVERY = 200
 """Every this many saves (per process, the first included), contexts older than TTL are deleted."""
 MAX_KEY = 255
 _saves = itertools.count()
-_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def key_for(origin: Origin) -> str:
@@ -80,13 +79,20 @@ def save(engine: Engine, key: str, context: dict[str, Any], now: dt.datetime | N
     then delete the contexts that have expired."""
     now = _naive_utc(now)
     values = {"key": _stored(key), "context": json.dumps(context, ensure_ascii=False), "updated_at": now}
-    upsert = _UPSERTS.get(engine.dialect.name, sqlite.insert)(Conversation).values(**values)
-    upsert = upsert.on_conflict_do_update(index_elements=[Conversation.key],
-                                          set_={"context": values["context"], "updated_at": now})
     with engine.begin() as conn:
-        conn.execute(upsert)
+        conn.execute(_upsert(engine.dialect.name, values))
     if next(_saves) % PRUNE_EVERY == 0:
         prune(engine, now)
+
+
+def _upsert(dialect: str, values: dict[str, Any]) -> Insert:
+    """Insert the row, or replace its context and time when the key is there (PostgreSQL's upsert, else SQLite's)."""
+    replaced = {"context": values["context"], "updated_at": values["updated_at"]}
+    if dialect == "postgresql":
+        return postgresql.insert(Conversation).values(**values).on_conflict_do_update(
+            index_elements=[Conversation.key], set_=replaced)
+    return sqlite.insert(Conversation).values(**values).on_conflict_do_update(
+        index_elements=[Conversation.key], set_=replaced)
 
 
 def prune(engine: Engine, now: dt.datetime | None = None) -> int:

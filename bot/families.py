@@ -49,8 +49,8 @@ def _members_with_scores(kb: KnowledgeBase, family: Mention, parsed: Parsed) -> 
         scored = {s.model_id for s in kb.scores([m.id for m in members], wanted)}
         return [m for m in members if m.id in scored]
     if parsed.fields:
-        wanted = [f for asked in parsed.fields for f in ASKED_FIELDS[asked]]
-        return [m for m in members if any(model_fields(kb, m.id)[f] for f in wanted)]
+        fields = [f for asked in parsed.fields for f in ASKED_FIELDS[asked]]
+        return [m for m in members if any(model_fields(kb, m.id)[f] for f in fields)]
     if parsed.models:
         others = {b for m in parsed.models for b in kb.benchmark_ids_scored(m.id)}
         return [m for m in members if others & set(kb.benchmark_ids_scored(m.id))]

@@ -180,7 +180,7 @@ def _org(kb: KnowledgeBase, name: str) -> int:
     """One organization's id (a one-letter typo is read, as in questions; the answer names the organization)."""
     index = kb.index()
     res = index.resolve(name, ["org"])
-    if res.found:
+    if res.ref is not None:  # found
         return res.ref.id
     if res.status == "ambiguous":
         raise Usage(f"'{name}' could be several organizations. Did you mean {', '.join(res.suggestions[:3])}?")
@@ -243,8 +243,10 @@ def day(value: Any, last: bool) -> dt.date:
     """A date from YYYY-MM-DD, YYYY-MM or YYYY: a month or year's first day, or its ``last`` day."""
     match = _DATE.fullmatch(str(value).strip())
     if match:
-        year, month, mday = (int(g) if g else None for g in match.groups())
-        month = month or (12 if last else 1)
+        year_digits, month_digits, day_digits = match.groups()
+        year = int(year_digits)  # four digits, always there
+        month = (int(month_digits) if month_digits else None) or (12 if last else 1)
+        mday = int(day_digits) if day_digits else None
         try:
             return dt.date(year, month, mday or (calendar.monthrange(year, month)[1] if last else 1))
         except ValueError:  # month 13, day 31 of a 30-day month

@@ -66,8 +66,8 @@ def read(kb: KnowledgeBase, text: str, parsed: Parsed) -> ModelQuery | None:
         query = replace(query, released_since=parsed.since, released_until=parsed.until)
     if _counts(lowered):
         query = replace(query, count_only=True)
-    elif parsed.count or _leading_count(parsed.words):
-        query = replace(query, limit=min(parsed.count or _leading_count(parsed.words), 50))
+    elif count := parsed.count or _leading_count(parsed.words):
+        query = replace(query, limit=min(count, 50))
     if not _asks_models(query, words, parsed):
         return None
     return query
@@ -102,10 +102,11 @@ def _flags(query: ModelQuery, lowered: str, words: set[str]) -> ModelQuery:
 
 def _modalities(kb: KnowledgeBase, query: ModelQuery, lowered: str, words: list[str]) -> ModelQuery:
     known = known_modalities(kb)
-    ins, outs = [], []
+    ins: list[str] = []
+    outs: list[str] = []
     for i, word in enumerate(words):
         modality = word if word in known else MODALITY_WORDS.get(word)
-        if modality not in known or modality == "text":
+        if modality is None or modality not in known or modality == "text":
             continue
         output = any(w in _OUTPUT_VERBS for w in words[max(0, i - 3): i])
         (outs if output else ins).append(modality)
@@ -185,8 +186,10 @@ def _prices(query: ModelQuery, lowered: str) -> ModelQuery:
             or after.startswith(("or more", "and up", "+"))
         strict = any(before.endswith(b) for b in (_STRICT_ABOVE if above else _STRICT_BELOW))
         bound = value + (_EPSILON if above else -_EPSILON) if strict else value
-        side = "output" if output else "input"
-        query = replace(query, **{f"{'min' if above else 'max'}_{side}_price": bound})
+        if above:
+            query = replace(query, min_output_price=bound) if output else replace(query, min_input_price=bound)
+        else:
+            query = replace(query, max_output_price=bound) if output else replace(query, max_input_price=bound)
     return query
 
 

@@ -159,10 +159,11 @@ def _dates(text: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
     named = any(m.group(1) in _MONTHS for m in _NAMED_MONTH.finditer(lowered))
     if year and _in_calendar(int(year.group(2))) and not _ISO_MONTH.search(lowered) and not named:
         y = int(year.group(2))
-        span = dt.date(y, 1, 1), dt.date(y, 12, 31)
-        return {"since": (span[0], None), "after": (dt.date(y + 1, 1, 1) if y < dt.MAXYEAR else span[1], None),
-                "before": (None, dt.date(y - 1, 12, 31) if y > dt.MINYEAR else span[0]),
-                "until": (None, span[1])}.get(year.group(1), span)
+        whole_year = dt.date(y, 1, 1), dt.date(y, 12, 31)
+        return {"since": (whole_year[0], None),
+                "after": (dt.date(y + 1, 1, 1) if y < dt.MAXYEAR else whole_year[1], None),
+                "before": (None, dt.date(y - 1, 12, 31) if y > dt.MINYEAR else whole_year[0]),
+                "until": (None, whole_year[1])}.get(year.group(1), whole_year)
     if "this year" in lowered:
         return dt.date(today.year, 1, 1), None
     for pattern, builder in ((_ISO_DAY, _iso_day), (_NAMED_MONTH, _named), (_ISO_MONTH, _iso_month)):

@@ -72,6 +72,9 @@ class TextFormatter(logging.Formatter):
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time of each record (so redirection is honoured)."""
 
+    _modelwire: bool
+    """Set on the handler ``configure`` installs, so calling it again replaces that one."""
+
     def __init__(self) -> None:
         logging.Handler.__init__(self)
 

@@ -12,12 +12,16 @@ import asyncio
 import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import utcnow
 from knowledge.store import KnowledgeBase
+
+if TYPE_CHECKING:  # imported when a sync runs, not with this module
+    from knowledge.sync import SyncResult
 
 log = logging.getLogger("modelwire.sync")
 
@@ -29,7 +33,7 @@ class ScheduledSync:
         self.kb, self.url, self.minutes = kb, url, minutes
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelwire-sync")
         self._apscheduler: AsyncIOScheduler | None = None
-        self.last_result = None
+        self.last_result: SyncResult | None = None
 
     async def run_once(self):
         """One sync, off the event loop; the result, or None when it failed (and was logged)."""
