@@ -10,6 +10,12 @@ A message with files arrives as multipart/form-data: a ``payload_json`` part (th
 ``attachments`` list each file's id, filename and description) and one ``files[n]`` part per file.
 The fake records the payload as the call's ``json`` and the parts as its ``files``, and the message
 it returns lists the attachments the way Discord does (id, filename, size, url, proxy_url).
+
+Interactions carry their ``context`` (0 a server, 1 the bot's DM, 2 another DM or group DM) and
+``authorizing_integration_owners`` (who installed the app: "0" a server, "1" a person). Command sync
+(``PUT .../commands``) is recorded whole, so a test reads each command's options, ``contexts`` and
+``integration_types`` (``synced``); an interaction callback's answer says whether the response is
+ephemeral (flags 64), and deleting the original response (``DELETE .../messages/@original``) works.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ USER_ID = 900000000000000010
 GUILD_ID = 900000000000000100
 CHANNEL_ID = 900000000000000200
 DM_CHANNEL_ID = 900000000000000300
+GROUP_DM_ID = 900000000000000400
+"""A group DM the bot is not in: only a person who installed the app can use its commands there."""
+EPHEMERAL = 64
 TOKEN = "fake-bot-token.0123456789abcdef"
 API_PREFIX = "/api/v10"
 
@@ -191,16 +200,23 @@ class FakeDiscord(LoopbackServer):
     # -- event builders -----------------------------------------------------------------------
 
     def interaction(self, kind: int, data: dict, guild: bool = True, message: dict | None = None,
-                    permissions: str = "2147483647") -> dict:
+                    permissions: str = "2147483647", group_dm: bool = False) -> dict:
         """An INTERACTION_CREATE payload (kind 2 command, 3 component, 4 autocomplete).
 
         In a guild, the member has ``permissions`` in the channel (a bit set as a string, like
-        Discord sends; the default is every permission, "0" is none).
+        Discord sends; the default is every permission, "0" is none). Outside one, the interaction
+        comes from the bot's DM, or with ``group_dm`` from a group DM through the person's own install.
         """
         payload = {"id": self.snowflake(), "application_id": str(APP_ID), "type": kind, "data": data,
                    "token": f"itoken-{self.snowflake()}", "version": 1, "locale": "en-US",
-                   "attachment_size_limit": 8388608, "app_permissions": "0", "entitlements": []}
-        if guild:
+                   "attachment_size_limit": 8388608, "app_permissions": "0", "entitlements": [],
+                   "context": 0 if guild else 2 if group_dm else 1,
+                   "authorizing_integration_owners": {"1": str(USER_ID)} if group_dm else
+                   {"0": str(GUILD_ID)} if guild else {"0": "0"}}
+        if group_dm:
+            payload.update(channel_id=str(GROUP_DM_ID), channel={"id": str(GROUP_DM_ID), "type": 3,
+                                                                 "recipients": [PERSON]}, user=PERSON)
+        elif guild:
             payload.update(guild_id=str(GUILD_ID), channel_id=str(CHANNEL_ID),
                            channel={"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general",
                                     "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None},
@@ -214,12 +230,22 @@ class FakeDiscord(LoopbackServer):
             payload["message"] = message
         return payload
 
-    def command(self, name: str, /, guild: bool = True, permissions: str = "2147483647", **options) -> dict:
+    def command(self, name: str, /, guild: bool = True, permissions: str = "2147483647", group_dm: bool = False,
+                **options) -> dict:
         """An application command interaction with string, integer and boolean options."""
         data = {"id": self.snowflake(), "name": name, "type": 1, "options": _options(options)}
-        if guild:
+        if guild and not group_dm:
             data["guild_id"] = str(GUILD_ID)
-        return self.interaction(2, data, guild, permissions=permissions)
+        return self.interaction(2, data, guild and not group_dm, permissions=permissions, group_dm=group_dm)
+
+    def message_command(self, name: str, target: dict, /, guild: bool = True, group_dm: bool = False) -> dict:
+        """A message context menu command (type 3) used on ``target`` (a message object), which Discord
+        sends resolved, with its content."""
+        data = {"id": self.snowflake(), "name": name, "type": 3, "target_id": target["id"],
+                "resolved": {"messages": {target["id"]: target}}}
+        if guild and not group_dm:
+            data["guild_id"] = str(GUILD_ID)
+        return self.interaction(2, data, guild and not group_dm, group_dm=group_dm)
 
     def subcommand(self, group: str, name: str, /, guild: bool = True, permissions: str = "2147483647",
                    **options) -> dict:
@@ -237,12 +263,27 @@ class FakeDiscord(LoopbackServer):
         return self.interaction(4, {"id": self.snowflake(), "name": name, "type": 1, "options": opts,
                                     "guild_id": str(GUILD_ID)})
 
-    def button(self, custom_id: str) -> dict:
-        """A click on a button of the bot's message: like Discord, the interaction carries that message,
-        with its buttons."""
+    def button(self, custom_id: str, ephemeral: bool = False) -> dict:
+        """A click on a button of the bot's message (``ephemeral``: one only the person sees): like Discord,
+        the interaction carries that message, with its buttons."""
         row = {"type": 1, "components": [{"type": 2, "style": 2, "label": "Ask", "custom_id": custom_id}]}
-        message = self.message(CHANNEL_ID, {"content": "", "embeds": [], "components": [row]}, author=BOT_USER)
+        message = self.message(CHANNEL_ID, {"content": "", "embeds": [], "components": [row],
+                                            "flags": EPHEMERAL if ephemeral else 0}, author=BOT_USER)
         return self.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message)
+
+    def select(self, component: dict, values: list[str], ephemeral: bool = True) -> dict:
+        """A pick in a string select (``component``, as the bot sent it) of the bot's message: the
+        interaction carries that message and the values picked."""
+        row = {"type": 1, "components": [component]}
+        message = self.message(CHANNEL_ID, {"content": "", "embeds": [], "components": [row],
+                                            "flags": EPHEMERAL if ephemeral else 0}, author=BOT_USER)
+        return self.interaction(3, {"custom_id": component["custom_id"], "component_type": 3, "values": values},
+                                message=message)
+
+    def synced(self) -> dict[str, dict]:
+        """The commands of the last sync (global or guild) by name, as the client sent them."""
+        (last, *_) = [c for c in reversed(self.calls) if c.method == "PUT" and c.path.endswith("/commands")]
+        return {c["name"]: c for c in last.json or []}
 
     def message(self, channel_id: int, body: dict, author: dict = PERSON, guild: bool = False,
                 mentions: list[dict] | None = None, **extra) -> dict:
@@ -315,13 +356,17 @@ class FakeDiscord(LoopbackServer):
                     "summary": "", "rpc_origins": [], "bot": BOT_USER}
         if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
             guild = parts[3] if len(parts) == 5 else None
-            return [{**c, "id": self.snowflake(), "application_id": str(APP_ID), "version": self.snowflake(),
-                     **({"guild_id": guild} if guild else {})} for c in body or []]
+            # Discord returns every command with a description ("" for a context menu).
+            return [{"description": "", **c, "id": self.snowflake(), "application_id": str(APP_ID),
+                     "version": self.snowflake(), **({"guild_id": guild} if guild else {})} for c in body or []]
         if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
             kind = (body or {}).get("type")
+            flags = ((body or {}).get("data") or {}).get("flags") or 0
             return {"interaction": {"id": parts[1], "type": 2, "response_message_loading": kind == 5,
-                                    "response_message_ephemeral": False},
+                                    "response_message_ephemeral": bool(flags & EPHEMERAL)},
                     "resource": {"type": kind}}
+        if parts[0] == "webhooks" and method == "DELETE" and parts[-2:] == ["messages", "@original"]:
+            return 204
         if parts[0] == "webhooks" and method in ("POST", "PATCH"):
             return self.message(CHANNEL_ID, body or {}, author=BOT_USER, webhook_id=str(APP_ID))
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
