@@ -25,6 +25,8 @@ pytestmark = pytest.mark.asyncio
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHART_IMAGE = {"url": "attachment://chart.png"}
 COMPARE = {"models": "Muse Spark, GPT-5.4", "benchmark": "GPQA Diamond"}
+COMPARE_OPTIONS = {"model1": "Muse Spark", "model2": "GPT-5.4", "benchmark": "GPQA Diamond"}
+"""/compare's options for the same question (one option per model)."""
 
 
 @pytest.fixture
@@ -73,7 +75,7 @@ def chart_attachment(call: Call) -> bytes:
 
 
 async def test_compare_follow_up_attaches_the_chart_as_the_embeds_image(bot, fake_discord, kb):
-    call = await follow_up(fake_discord, fake_discord.command("compare", **COMPARE))
+    call = await follow_up(fake_discord, fake_discord.command("compare", **COMPARE_OPTIONS))
     data = chart_attachment(call)
     assert png_size(data) == (1200, 675)
     assert data == expected_png(kb, "compare", **COMPARE)
@@ -143,7 +145,7 @@ async def test_a_refused_attachment_is_sent_again_without_the_chart(bot, fake_di
 
 async def test_a_refused_follow_up_attachment_is_sent_again_without_the_chart(bot, fake_discord):
     fake_discord.fail_next("POST", f"/webhooks/{APP_ID}/", status=413, message="Request entity too large")
-    interaction = fake_discord.command("compare", **COMPARE)
+    interaction = fake_discord.command("compare", **COMPARE_OPTIONS)
     await fake_discord.dispatch("INTERACTION_CREATE", interaction)
     refused, sent = await fake_discord.wait_for("POST", f"/webhooks/{APP_ID}/{interaction['token']}", count=2,
                                                 timeout=10)
@@ -156,7 +158,7 @@ async def test_a_chart_that_cannot_be_drawn_leaves_the_answer_without_it(bot, fa
         raise RuntimeError("no fonts")
 
     monkeypatch.setattr(charts, "render_png", broken)
-    call = await follow_up(fake_discord, fake_discord.command("compare", **COMPARE))
+    call = await follow_up(fake_discord, fake_discord.command("compare", **COMPARE_OPTIONS))
     assert not call.multipart and "image" not in call.json["embeds"][0]
     assert call.json["embeds"][0]["title"] == "Muse Spark vs GPT-5.4 on GPQA Diamond"
     assert "no fonts" in caplog.text
@@ -167,7 +169,7 @@ async def test_a_chart_that_cannot_be_drawn_leaves_the_answer_without_it(bot, fa
 
 async def test_rendering_runs_in_a_worker_thread_while_other_commands_are_answered(bot, fake_discord, held_render):
     started, release, threads = held_render
-    compare = fake_discord.command("compare", **COMPARE)
+    compare = fake_discord.command("compare", **COMPARE_OPTIONS)
     await fake_discord.dispatch("INTERACTION_CREATE", compare)
     try:
         assert await asyncio.to_thread(started.wait, 10)

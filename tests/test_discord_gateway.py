@@ -92,9 +92,10 @@ async def test_start_up_logs_in_identifies_and_syncs_to_the_development_guild(bo
     assert not fake_discord.calls_to("PUT", f"/applications/{APP_ID}/commands")
     names = {c["name"]: c for c in sync.json}
     assert set(names) == {"ask", "compare", "top", "model", "find", "help", "subscribe", "unsubscribe", "subscriptions",
-                          "digest"}
+                          "digest", "Ask modelwire"}
     assert [(o["name"], o["required"], o.get("autocomplete", False)) for o in names["compare"]["options"]] == \
-        [("models", True, True), ("benchmark", False, True)]
+        [("model1", True, True), ("model2", True, True), ("model3", False, True), ("model4", False, True),
+         ("benchmark", False, True)]
     assert [o["name"] for o in names["top"]["options"]] == ["benchmark", "n"]
     assert names["model"]["options"][0]["autocomplete"] is True
     assert fake_discord.gateway_queries == [{"v": "10", "encoding": "json", "compress": "zlib-stream"}]
@@ -108,7 +109,7 @@ async def test_without_a_guild_commands_sync_globally(kb, fake_discord, urls):
     running, task = await start_bot(kb, fake_discord, guild_id=None)
     try:
         (sync,) = fake_discord.calls_to("PUT", f"/applications/{APP_ID}/commands")
-        assert len(sync.json) == 10  # ask, compare, top, model, find, help and the four digest commands
+        assert len(sync.json) == 11  # ask, compare, top, model, find, help, the four digest commands, the menu
         assert not fake_discord.calls_to("PUT", f"/applications/{APP_ID}/guilds/")
     finally:
         await stop_bot(running, task)
@@ -170,8 +171,8 @@ async def test_top_defers_then_follows_up_with_an_embed_table(bot, fake_discord)
 
 
 async def test_compare_answers_with_a_monospace_table(bot, fake_discord):
-    callback, followup = await answered(fake_discord, fake_discord.command("compare", models="Muse Spark, GPT-5.4",
-                                                                           benchmark="GPQA Diamond"))
+    callback, followup = await answered(fake_discord, fake_discord.command("compare", model1="Muse Spark",
+                                                                           model2="GPT-5.4", benchmark="GPQA Diamond"))
     assert callback == {"type": 5}
     (embed,) = followup["embeds"]
     assert embed["title"] == "Muse Spark vs GPT-5.4 on GPQA Diamond"
@@ -194,7 +195,7 @@ async def test_model_card_has_fields_and_sources(bot, fake_discord):
 
 async def test_help_in_a_direct_message(bot, fake_discord):
     callback, followup = await answered(fake_discord, fake_discord.command("help", guild=False))
-    assert callback == {"type": 5}
+    assert callback == {"type": 5, "data": {"flags": 64}}  # help is only for the asker: ephemeral
     assert followup["embeds"][0]["title"]
     assert followup["allowed_mentions"] == NO_PINGS
 
@@ -251,12 +252,12 @@ async def test_model_names_autocomplete_from_the_core_matcher(bot, fake_discord)
                                                     ["Gemini 3.1 Pro", "Gemini Deep Think", "GPT-5.4", "GPT-5.4 Pro"]]}}
 
 
-async def test_compare_autocompletes_the_last_of_several_models(bot, fake_discord):
-    body = await autocompleted(fake_discord, fake_discord.autocomplete("compare", "models", models="Muse Spark, gpt"))
+async def test_compare_autocompletes_each_model_option(bot, fake_discord):
+    body = await autocompleted(fake_discord, fake_discord.autocomplete("compare", "model2", model1="Muse Spark",
+                                                                       model2="gpt"))
     choices = body["data"]["choices"]
     assert body["type"] == 8 and 1 <= len(choices) <= 25
-    assert choices[0] == {"name": "Muse Spark, GPT-5.4", "value": "Muse Spark, GPT-5.4"}
-    assert all(c["value"].startswith("Muse Spark, ") for c in choices)
+    assert choices[0] == {"name": "GPT-5.4", "value": "GPT-5.4"}
 
 
 async def test_benchmark_autocomplete_with_nothing_typed_lists_at_most_25(bot, fake_discord):
@@ -298,7 +299,7 @@ async def test_a_failure_while_answering_is_a_short_follow_up_and_a_log_line(bot
 
     bot.ask = broken
     callback, followup = await answered(fake_discord, fake_discord.command("help"))
-    assert callback == {"type": 5}
+    assert callback == {"type": 5, "data": {"flags": 64}}  # help is ephemeral, and so is its failure
     assert followup["content"] == "Sorry, something went wrong answering that."
     assert followup["allowed_mentions"] == NO_PINGS
     assert "database went away" in caplog.text

@@ -1,7 +1,9 @@
 """The Discord app: discord.py 2.x wired to the bot core.
 
-Application commands (/ask, /compare, /top, /model, /find, /help) defer at once (Discord wants a response
-within 3 seconds) and send the answer as a follow-up; mentions of the bot and direct messages are
+Application commands (/ask, /compare, /top, /model, /find, /help) and the "Ask modelwire" message menu
+defer at once (Discord wants a response within 3 seconds) and send the answer as a follow-up, ephemeral
+when it is for the asker alone, and commands declare where they may be installed and used (see
+``menus``); mentions of the bot and direct messages are
 answered with a reply. ``convert`` turns Discord input into Questions, ``render`` turns Answers into
 embeds within Discord's limits. Answers are computed off the event loop in a bounded pool of answer
 workers (MODELWIRE_ANSWER_WORKERS), so one slow answer never holds up the others; autocomplete
@@ -34,7 +36,7 @@ from discord import app_commands
 from adapters import pictures
 from adapters.answering import TOO_SLOW, AnswerPool, TooSlow
 from adapters.background import start_background, stop_background
-from adapters.discord import convert, render
+from adapters.discord import convert, menus, render
 from adapters.discord.settings import DiscordSettings, load_settings
 from adapters.health import connection, serve_health, with_digests
 from adapters.service import run_service
@@ -145,8 +147,11 @@ class DiscordBot(discord.Client):
         self._charts = pictures.executor()
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self._on_tree_error)
-        self.add_dynamic_items(AskButton)
+        self.add_dynamic_items(AskButton, menus.OrgSelect)
         self._register()
+        menus.add_compare(self)
+        menus.add_ask_menu(self)
+        menus.declare_installs(self.tree)
 
     async def close(self) -> None:
         jobs, self.background = self.background, []
@@ -205,21 +210,11 @@ class DiscordBot(discord.Client):
         """Time zone choices for /subscribe."""
         return [app_commands.Choice(name=z, value=z) for z in complete_zone(current)]
 
-    async def respond(self, interaction: discord.Interaction, question: Question) -> None:
-        """Defer (callback type 5), answer, then send the answer as a follow-up."""
-        if not interaction.response.is_done():
-            await interaction.response.defer(thinking=True)
-        try:
-            reply = await self.ask(question)
-        except TooSlow:  # logged with the time taken where it was given up
-            await interaction.followup.send(render.notice(TOO_SLOW)["content"], allowed_mentions=NONE)
-            return
-        except Exception as exc:
-            log.error("could not answer Discord interaction %s: %r", interaction.id, exc, exc_info=exc)
-            await interaction.followup.send(render.notice("Sorry, something went wrong answering that.")["content"],
-                                            allowed_mentions=NONE)
-            return
-        await self._send(interaction.followup.send, reply)
+    async def respond(self, interaction: discord.Interaction, question: Question, private: bool | None = None,
+                      **extra) -> None:
+        """Defer, answer, then send the answer as a follow-up; ephemeral when ``private`` and for answers
+        meant for the asker alone (see ``menus.respond``)."""
+        await menus.respond(self, interaction, question, private, **extra)
 
     async def chart_file(self, reply: Answer) -> discord.File | None:
         """The answer's chart as an attachment, rendered off the event loop; None without a chart.
@@ -291,9 +286,6 @@ class DiscordBot(discord.Client):
     def _register(self) -> None:
         tree, bot = self.tree, self
 
-        async def models(_i: discord.Interaction, current: str):
-            return await bot.complete(current, "model", multi=True)
-
         async def model(_i: discord.Interaction, current: str):
             return await bot.complete(current, "model")
 
@@ -306,15 +298,11 @@ class DiscordBot(discord.Client):
             return go
 
         @tree.command(name="ask", description="Ask anything about AI models, benchmarks and releases")
-        @app_commands.describe(question="Your question, e.g. What did GPT-5.4 score on GPQA Diamond?")
-        async def ask(interaction: discord.Interaction, question: str) -> None:
-            await run("ask")(interaction, question=question)
-
-        @tree.command(name="compare", description="Compare models, optionally on one benchmark")
-        @app_commands.describe(models="Two or more models, separated by commas", benchmark="A benchmark (optional)")
-        @app_commands.autocomplete(models=models, benchmark=benchmark)
-        async def compare(interaction: discord.Interaction, models: str, benchmark: str | None = None) -> None:
-            await run("compare")(interaction, models=models, benchmark=benchmark)
+        @app_commands.describe(question="Your question, e.g. What did GPT-5.4 score on GPQA Diamond?",
+                               private="True: only you see the answer")
+        async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
+            await bot.respond(interaction, convert.question_from_command("ask", {"question": question},
+                                                                         origin_of(interaction)), private)
 
         @tree.command(name="top", description="The leaderboard of a benchmark")
         @app_commands.describe(benchmark="A benchmark", n="How many models (default 10)")
@@ -356,7 +344,8 @@ class DiscordBot(discord.Client):
                                until="Released until YYYY-MM or YYYY-MM-DD",
                                sort="The order (default newest first)", limit="How many models (default 15)",
                                reasoning="True: only reasoning models; False: only others",
-                               tool_calling="True: only models with tool calling; False: only others")
+                               tool_calling="True: only models with tool calling; False: only others",
+                               private="True: only you see the answer")
         @app_commands.choices(input=inputs, sort=sorts)
         @app_commands.autocomplete(org=orgs)
         async def find(interaction: discord.Interaction, org: str | None = None, open_weights: bool | None = None,
@@ -364,11 +353,12 @@ class DiscordBot(discord.Client):
                        max_price: app_commands.Range[float, 0] | None = None, since: str | None = None,
                        until: str | None = None, sort: str | None = None,
                        limit: app_commands.Range[int, 1, MAX_LIMIT] | None = None, reasoning: bool | None = None,
-                       tool_calling: bool | None = None) -> None:
+                       tool_calling: bool | None = None, private: bool = False) -> None:
             options = {"org": org, "open_weights": open_weights, "input": input, "min_context": min_context,
                        "max_price": max_price, "since": since, "until": until, "sort": sort, "limit": limit,
                        "reasoning": reasoning, "tool_calling": tool_calling}
-            await bot.respond(interaction, convert.question_from_command("find", options, origin_of(interaction)))
+            await bot.respond(interaction, convert.question_from_command("find", options, origin_of(interaction)),
+                              private)
 
     def _register_digests(self) -> None:
         """/subscribe, /unsubscribe, /subscriptions and /digest preview. The first two are shown only to
@@ -409,9 +399,10 @@ class DiscordBot(discord.Client):
                             max_price: app_commands.Range[float, 0] | None = None,
                             reasoning: bool = False, tool_calling: bool = False,
                             licence: str | None = None) -> None:
-            await run(interaction, "subscribe", cadence=cadence, time=time, day=day, tz=tz, orgs=orgs,
-                      open_weights=open_weights, input=input, updates=updates, min_context=min_context,
-                      max_price=max_price, reasoning=reasoning, tool_calling=tool_calling, licence=licence)
+            await menus.subscribe(bot, interaction, dict(
+                cadence=cadence, time=time, day=day, tz=tz, orgs=orgs, open_weights=open_weights, input=input,
+                updates=updates, min_context=min_context, max_price=max_price, reasoning=reasoning,
+                tool_calling=tool_calling, licence=licence))
 
         @tree.command(name="unsubscribe", description="Stop release digests in this channel")
         @app_commands.describe(number="Only this one (see /subscriptions); default: all")
