@@ -109,6 +109,11 @@ def _unknown(kind_words: str, name: str, suggestions: list[str]) -> str:
     return f"unknown {kind_words} '{name}'{hint}"
 
 
+def _label(section: str, index: int, record) -> str:
+    """How a problem names a record (built only for records that have one: it costs a full dump)."""
+    return record_label(section, index, record.model_dump())
+
+
 def _check_references(pack: PackIn, names: _Names) -> list[Problem]:
     problems: list[Problem] = []
 
@@ -117,16 +122,16 @@ def _check_references(pack: PackIn, names: _Names) -> list[Problem]:
         if value is None or any(names.find(k, value) for k in kinds):
             return
         words = " or ".join(KIND_WORD[k] for k in kinds)
-        problems.append(Problem(record_label(section, i, record.model_dump()), fld,
+        problems.append(Problem(_label(section, i, record), fld,
                                 _unknown(words, value, names.suggest(value, kinds))))
 
     for section in ("sources", "organizations", "models", "benchmarks", "scores", "facts", "releases"):
         for i, record in enumerate(getattr(pack, section)):
-            label = record_label(section, i, record.model_dump())
             source = getattr(record, "source", None)
             if source and not (_is_url(source) or source in names.pack_sources or source in names.source_keys):
                 known = sorted(names.pack_sources | names.source_keys)
-                problems.append(Problem(label, "source", f"unknown source id '{source}' (known: "
+                problems.append(Problem(_label(section, i, record), "source",
+                                        f"unknown source id '{source}' (known: "
                                         f"{', '.join(known) or 'none'}; or give a URL)"))
     for i, org in enumerate(pack.organizations):
         need("organizations", i, org, "parent", ["org"])
@@ -151,15 +156,15 @@ def _duplicates(pack: PackIn, names: _Names) -> list[Problem]:
     for section, kind in SECTION_KIND.items():
         seen: dict[str, int] = {}
         for i, record in enumerate(getattr(pack, section)):
-            label = record_label(section, i, record.model_dump())
             hits = {}
             for name in [record.name, *record.aliases]:
                 key = normalize(name)
                 if not key:
-                    problems.append(Problem(label, "name", f"'{name}' has no letters or digits"))
+                    problems.append(Problem(_label(section, i, record), "name",
+                                            f"'{name}' has no letters or digits"))
                     continue
                 if seen.get(key, i) != i:
-                    problems.append(Problem(label, "name", f"'{name}' is already declared by "
+                    problems.append(Problem(_label(section, i, record), "name", f"'{name}' is already declared by "
                                             f"{section}[{seen[key]}] of this pack"))
                 seen[key] = i
                 ref = names.find(kind, name)
@@ -167,7 +172,7 @@ def _duplicates(pack: PackIn, names: _Names) -> list[Problem]:
                     hits[ref] = name
             if len(hits) > 1:
                 clash = " and ".join(f"'{n}'" for n in hits.values())
-                problems.append(Problem(label, "aliases", f"{clash} are different known "
+                problems.append(Problem(_label(section, i, record), "aliases", f"{clash} are different known "
                                         f"{KIND_WORD[kind]}s; a record can merge into only one"))
     return problems
 
