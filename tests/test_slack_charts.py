@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from adapters.pictures import THREAD_PREFIX
+from adapters.slack import share
 from adapters.slack.app import SlackBot
 from bot import charts
 from bot.engine import answer
@@ -102,15 +103,20 @@ async def test_comparison_chart_has_a_title_and_alt_text_with_every_value(app, f
     assert png_size(file["data"]) == (1200, 675)
 
 
-async def test_slash_command_chart_goes_to_the_commands_channel_with_a_title(app, fake, kb):
-    await app.command("compare Muse Spark, GPT-5.4 on GPQA Diamond", fake.response_url())
+async def test_slash_command_chart_goes_with_the_shared_answer_to_the_channel(app, fake, kb):
+    text = "compare Muse Spark, GPT-5.4 on GPQA Diamond"
+    await app.command(text, fake.response_url())
     (reply,) = await fake.wait_for("respond:cmd")
+    await asyncio.sleep(QUIET)
+    assert fake.uploaded() == []  # the private answer cannot carry a file; sharing it posts the chart
+    await app.interactive(fake.press(share.SHARE_ACTION, text, ephemeral=True))
     file = await shared_file(fake)
     assert file["channel"] == "C0001" and file["thread_ts"] is None
     assert file["title"] == reply["blocks"][0]["text"]["text"] == "Muse Spark vs GPT-5.4 on GPQA Diamond"
     assert png_size(file["data"])[0] == 1200
-    assert file["data"] == expected_png(kb, "compare Muse Spark, GPT-5.4 on GPQA Diamond")
-    assert fake.calls_to("chat.postMessage") == []
+    assert file["data"] == expected_png(kb, text)
+    (post,) = fake.calls_to("chat.postMessage")
+    assert post["blocks"][0] == reply["blocks"][0]
 
 
 @pytest.mark.parametrize("send, answered_by", [
@@ -129,11 +135,11 @@ async def test_an_answer_without_a_chart_uploads_nothing(app, fake, send, answer
 # -- failures ----------------------------------------------------------------------------------------
 
 
-async def test_slash_command_in_a_channel_without_the_bot_still_answers_and_logs(app, fake, caplog):
+async def test_a_shared_answer_whose_chart_cannot_be_shared_still_goes_out_and_logs(app, fake, caplog):
     fake.fail_next("files.completeUploadExternal", error="not_in_channel")
-    await app.command("top GPQA Diamond 3", fake.response_url())
-    (reply,) = await fake.wait_for("respond:cmd")
-    assert "94.3%" in reply["text"]
+    await app.interactive(fake.press(share.SHARE_ACTION, "top GPQA Diamond 3", ephemeral=True))
+    (post,) = await fake.wait_for("chat.postMessage")
+    assert "94.3%" in post["text"]
     await fake.wait_for("files.completeUploadExternal")
     await asyncio.sleep(0.1)
     (warning,) = slack_logs(caplog, logging.WARNING)

@@ -191,7 +191,7 @@ async def test_a_command_whose_answer_fails_gets_an_apology(app, fake, caplog):
     status, _ = await app.command("what did Muse Spark score on GPQA?", fake.response_url())
     assert status == 200
     (reply,) = await fake.wait_for("respond:cmd")
-    assert reply["text"] == APOLOGY and reply["response_type"] == "in_channel"
+    assert reply["text"] == APOLOGY and reply["response_type"] == "ephemeral"
     assert any("database went away" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
 
 

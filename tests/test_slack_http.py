@@ -179,10 +179,11 @@ async def test_slash_command_is_acknowledged_before_the_answer_is_worked_out(app
     assert fake.calls_to("respond:cmd") == []
     gate.set()
     (reply,) = await fake.wait_for("respond:cmd")
-    assert reply["response_type"] == "in_channel"
+    assert reply["response_type"] == "ephemeral"
     assert reply["blocks"][0] == GPQA_ANSWER
     assert "89.5%" in reply["text"]
     assert set(reply) == {"response_type", "text", "blocks"}
+    assert reply["blocks"][-1]["elements"][0]["text"]["text"] == "Share in channel"
     assert fake.calls_to("chat.postMessage") == []
 
 
@@ -200,7 +201,7 @@ async def test_slash_sub_commands(app, fake, text, header):
     status, _ = await app.command(text, fake.response_url())
     assert status == 200
     (reply,) = await fake.wait_for("respond:cmd")
-    assert reply["response_type"] == "in_channel"
+    assert reply["response_type"] == "ephemeral"
     assert reply["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": header}}
     assert_within_limits(reply)
 
@@ -208,7 +209,7 @@ async def test_slash_sub_commands(app, fake, text, header):
 async def test_compare_command_sends_a_table_block_and_sources(app, fake):
     await app.command("compare Muse Spark, GPT-5.4 on GPQA Diamond", fake.response_url())
     (reply,) = await fake.wait_for("respond:cmd")
-    assert [b["type"] for b in reply["blocks"]] == ["header", "section", "table", "context"]
+    assert [b["type"] for b in reply["blocks"]] == ["header", "section", "table", "context", "actions"]  # + share
     assert reply["blocks"][1]["text"]["text"] == ("GPT-5.4 leads on GPQA Diamond with 92.8%, "
                                                   "ahead of Muse Spark (89.5%) by 3.3 percentage points.")
     table = reply["blocks"][2]
@@ -234,7 +235,7 @@ async def test_unknown_model_offers_suggestions_as_buttons(app, fake):
     await app.command("What did GPT-5.9 score on GPQA?", fake.response_url())
     (reply,) = await fake.wait_for("respond:cmd")
     assert reply == {
-        "response_type": "in_channel",
+        "response_type": "ephemeral",
         "text": "Not in the knowledge base\n\nI don't know 'GPT-5.9'.\n\nDid you mean: GPT-5.4, GPT-5.4 Pro",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": "Not in the knowledge base"}},
@@ -524,7 +525,7 @@ async def test_answer_longer_than_one_section_is_split(app, fake, kb, write_pack
     sections = [b["text"]["text"] for b in reply["blocks"] if b["type"] == "section"]
     assert len(sections) >= 4
     assert render.escape(description) in "".join(sections)  # nothing lost between sections
-    assert reply["blocks"][-1] == {"type": "context", "elements": [{
+    assert reply["blocks"][-2] == {"type": "context", "elements": [{  # the last one is the share button
         "type": "mrkdwn",
         "text": "[1] <https://example.invalid/long|A &lt;long&gt; &amp; winding source> (2026-05-01)"}]}
     for text in mrkdwn_texts(reply):

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from adapters.slack.shortcuts import ASK_SHORTCUT
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELWIRE = Path(sys.executable).parent / "modelwire"
 
@@ -21,9 +23,15 @@ def test_manifest_scopes_events_and_command():
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == ["app_mentions:read", "channels:history",
                                                                  "chat:write", "commands", "files:write",
                                                                  "groups:history", "im:history", "users:read"]
-    assert sorted(manifest["settings"]["event_subscriptions"]["bot_events"]) == ["app_mention", "message.im"]
+    assert sorted(manifest["settings"]["event_subscriptions"]["bot_events"]) == ["app_home_opened", "app_mention",
+                                                                                 "message.im"]
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/modelwire"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    # the Home tab, and the message shortcut the app listens for
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["shortcuts"] == [{"name": "Ask modelwire", "type": "message",
+                                                  "callback_id": ASK_SHORTCUT,
+                                                  "description": "Answer this message's question in its thread"}]
 
 
 @pytest.mark.parametrize("env, variable", [

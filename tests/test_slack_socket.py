@@ -113,7 +113,7 @@ async def test_slash_command_is_acked_and_answered_through_response_url(socket_b
     ack = await fake.wait_for_ack("env-cmd", timeout=5)
     assert ack == {"envelope_id": "env-cmd"}  # an empty ack; the answer follows through response_url
     (reply,) = await fake.wait_for("respond:cmd", timeout=5)
-    assert reply["response_type"] == "in_channel"
+    assert reply["response_type"] == "ephemeral"
     assert "92.8%" in reply["text"] and "89.5%" in reply["text"]
     assert any(b["type"] == "table" for b in reply["blocks"])
     assert not fake.calls_to("chat.postMessage")
@@ -134,3 +134,20 @@ async def test_button_press_is_acked_and_answered_in_the_thread(socket_bot, fake
     (post,) = await fake.wait_for("chat.postMessage", timeout=5)
     assert post["channel"] == "C0001" and post["thread_ts"] == "1700000000.000400"
     assert post["blocks"][0]["text"]["text"] == "Muse Spark"
+
+
+async def test_modal_errors_and_options_travel_in_the_envelope_acks(socket_bot, fake):
+    """Socket Mode: a block_suggestion's options and a view_submission's inline errors are the ack's payload."""
+    from adapters.slack import modals
+
+    view = {**modals.view("C0001", {"tz": "UTC"}), "id": "V0001"}
+    await fake.send_envelope({"envelope_id": "env-opt", "type": "interactive", "accepts_response_payload": True,
+                              "payload": fake.suggestion(view, "tz", "tokyo")})
+    ack = await fake.wait_for_ack("env-opt", timeout=5)
+    assert ack["payload"]["options"][0]["value"] == "Asia/Tokyo"
+    fake.users["U0001"] = {"id": "U0001", "is_admin": True, "tz": "UTC"}
+    submission = fake.submission(view, {"cadence": "weekly", "min_context": "plenty"})
+    await fake.send_envelope({"envelope_id": "env-sub", "type": "interactive", "accepts_response_payload": True,
+                              "payload": submission})
+    ack = await fake.wait_for_ack("env-sub", timeout=5)
+    assert ack["payload"]["response_action"] == "errors" and list(ack["payload"]["errors"]) == ["min_context"]

@@ -3,8 +3,11 @@
 Listeners only convert (``convert``: Slack -> Question, ``render``: Answer -> Block Kit) and post.
 Slow work runs after the acknowledgement: events are acknowledged by Bolt before the listener runs,
 and the slash command and buttons use lazy listeners that answer through response_url or the Web API.
+A ``/modelwire`` reply is ephemeral; an answer worth sharing carries a "Share in channel" button.
 A comparison's or leaderboard's chart is rendered in a thread pool and uploaded (files_upload_v2)
-after the text answer: into the answer's thread, or after a slash command into the command's channel.
+after the text answer: into the answer's thread, or with a shared answer into its channel.
+The App Home tab, the subscribe modal, the share and "did you mean" buttons and the message
+shortcut are ``interactive``'s.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from adapters.background import start_background, stop_background
 from adapters.health import connection, health_response, serve_health, with_digests
 from adapters.service import run_service
 from adapters.settings import AnswerSettings, DigestSettings, ServiceSettings, SyncSettings, load
-from adapters.slack import convert, render
+from adapters.slack import convert, render, share
+from adapters.slack.interactive import Interactions
 from adapters.slack.settings import SlackSettings, load_settings
 from bot.conversation import answer_in_conversation
 from bot.dedupe import first_sighting, forget_old, release
@@ -86,6 +90,7 @@ class SlackBot:
         """The Socket Mode client while one runs (its connection is this app's liveness)."""
         self.background: list = []
         """The inline digest scheduler and the scheduled sync, while ``run`` runs them."""
+        self.interactions = Interactions(self)
         self._register()
 
     async def health(self) -> dict:
@@ -240,6 +245,7 @@ class SlackBot:
 
     def _register(self) -> None:
         app = self.app
+        self.interactions.register(app)
 
         @app.event("app_mention")
         async def on_mention(body, event):
@@ -258,6 +264,10 @@ class SlackBot:
             would log a failure without context, and a refused response_url (expired, used) is a
             status code rather than an exception: both are logged here with the request's context."""
             result = None
+            text = convert.clean_text(body.get("text", ""))
+            if text.lower() == "subscribe":  # no arguments: the form
+                await self.interactions.open_subscribe(body, respond)
+                return
             try:
                 user = await self._user_for(body)
                 own_im = await self._own_im(body)
@@ -270,7 +280,7 @@ class SlackBot:
                 log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
                 result, reply = None, render.apology(APOLOGY)
             try:
-                response = await respond(response_type="in_channel", **reply)
+                response = await respond(**share.ephemeral(reply, text if share.shareable(result, text) else None))
             except Exception as exc:
                 log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
                 return
@@ -278,14 +288,11 @@ class SlackBot:
                 log.error("response_url refused the answer: %s %s for Slack %s", response.status_code,
                           response.body, describe(body))
                 return
-            if result is None:
-                return
-            # A response_url message has no ts to thread on: the chart goes to the channel, titled.
-            await self.upload_chart(result, body.get("channel_id"))
+            # An ephemeral message cannot carry a file: the chart goes out with the answer when it is shared.
 
         async def run_action(body, respond):
             try:
-                await self._post(convert.question_from_action(body), respond, context=describe(body))
+                await self.interactions.on_suggestion(body, respond)
             except Exception as exc:
                 log.error("could not answer Slack %s: %r", describe(body), exc, exc_info=exc)
 
