@@ -546,7 +546,7 @@ class _Writer:
     def _new_model_row(self, record, name: str) -> dict:
         given = {k: v for k, v in self._model_fields(record).items() if v is not None}
         return ({column.key: None for column in Model.__table__.columns if column.key != "id"}
-                | _defaults(Model) | given | {"name": name, "field_sources": self._field_sources(record) or None})
+                | _defaults(Model) | given | {"name": name, "field_sources": self._claim(record)[1] or None})
 
     def _add_model_names(self, records: list, ids: list[int], display: list[str], created: set[int],
                          indices: list[int]) -> None:

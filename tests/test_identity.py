@@ -225,7 +225,7 @@ def test_a_catalogue_list_cites_the_catalogue_per_row(kb):
     rows = {row[0]: row[-1] for row in reply.table.rows}
     titles = [ref.title for ref in reply.sources]
     assert rows["FX Sonnet 9"] and "models.dev" in titles[int(rows["FX Sonnet 9"].strip("[]")) - 1]
-    assert "TNW" in titles[int(rows["Claude Opus 4.6"].strip("[]").split("][")[0]) - 1]
+    assert "TNW" in titles[int(rows["Claude Opus 4.6"].strip("[]").split("][")[0]) - 1]  # for its maker
 
 
 DATED = """\

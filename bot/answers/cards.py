@@ -197,7 +197,7 @@ def org_card(kb: KnowledgeBase, question: str, org: Ref) -> Answer:
     if units:
         fields.append(("Units", ", ".join(units)))
     rows = [[m.name, m.released or "—", m.status, fmt.yes_no(m.open_weights),
-             provenance.markers(kb, cites, m, ["released", "status", "open_weights"])] for m in models]
+             provenance.markers(kb, cites, m, ["org_id", "released", "status", "open_weights"])] for m in models]
     lines = [o.description or (f"{o.name} has {len(models)} model{'s' if len(models) != 1 else ''} "
                                f"in the knowledge base." if models else
                                f"The knowledge base has no models by {o.name}.")]

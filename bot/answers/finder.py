@@ -136,7 +136,7 @@ def _list_answer(kb: KnowledgeBase, question: str, q: ModelQuery, what: str, fou
     columns, numeric = _columns(q, benchmark_name)
     shown = [c for c in columns if c != "score"] + ["released"]
     rows = [[m.name, kb.org(m.org_id).name, *[_cell(m, c, unit) for c in columns], m.released or "—",
-             provenance.markers(kb, cites, m, shown) or cites.cite(kb.source(m.source_id))] for m in found.models]
+             provenance.markers(kb, cites, m, ["org_id", *shown])] for m in found.models]
     order = _SORT_WORDS.get((q.sort, q.descending), "newest first")
     lines = [f"{what}, {order}: {found.total}."]
     lines.append(f"First: {found.models[0].name}{_lead_value(found.models[0], q, columns, unit)}.")

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot import format as fmt
+from knowledge.claims import CLAIM_FIELDS
 from knowledge.store import KnowledgeBase
 
 COLUMN = {"input": "input_modalities", "output": "output_modalities", "context": "context_window",
@@ -15,10 +16,13 @@ COLUMN = {"input": "input_modalities", "output": "output_modalities", "context":
 
 
 def source_id(model, field: str) -> int | None:
-    """The id of the source that states ``field`` of a model (its record's source when no field source is kept)."""
+    """The id of the source that states ``field`` of a model: its own source when the model keeps field
+    sources (None for a field no source gave, such as a format default), else the record's source."""
     column = COLUMN.get(field, field)
-    sources = getattr(model, "field_sources", None) or {}
-    return sources.get(column, model.source_id)
+    sources = getattr(model, "field_sources", None)
+    if sources is None or column not in CLAIM_FIELDS:
+        return model.source_id
+    return sources.get(column)
 
 
 def markers(kb: KnowledgeBase, cites: fmt.Citations, model, fields: Iterable[str]) -> str:
