@@ -25,7 +25,6 @@ from knowledge.schema import Subscription
 from tests.fakes.slack import FakeSlack
 from tests.slack_support import RunningApp, broken_once, settings_for, sign
 
-pytestmark = pytest.mark.asyncio
 QUIET = 0.3
 APOLOGY = "Sorry, something went wrong answering that. Please try again in a moment."
 SCORE_Q = "<@U0BOT> what did Muse Spark score on GPQA?"

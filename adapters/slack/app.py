@@ -145,6 +145,10 @@ class SlackBot:
         words = (body.get("text") or "").split()
         if not words or words[0].lower() not in convert.DIGEST_COMMANDS:
             return False  # only digest commands need rights: no lookup for the others
+        return await self.own_im(channel, user_id)
+
+    async def own_im(self, channel: str | None, user_id: str | None) -> bool:
+        """Whether ``channel`` is the person's own IM with the bot (conversations.info; a failure is no)."""
         if not convert.is_direct_message(channel) or not user_id:
             return False
         try:

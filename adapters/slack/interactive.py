@@ -66,15 +66,8 @@ class Interactions:
             return None
 
     async def own_im(self, channel: str | None, user_id: str | None) -> bool:
-        """Whether ``channel`` is the person's own IM with the bot (conversations.info; a failure is no)."""
-        if not convert.is_direct_message(channel) or not user_id:
-            return False
-        try:
-            info = (await self.client.conversations_info(channel=channel)).get("channel") or {}
-        except SlackApiError as exc:
-            log.warning("conversations.info failed for %s: %s", channel, exc.response.get("error"))
-            return False
-        return bool(info.get("is_im")) and info.get("user") == user_id
+        """Whether ``channel`` is the person's own IM with the bot (see ``SlackBot.own_im``)."""
+        return await self.bot.own_im(channel, user_id)
 
     async def may_manage(self, user_id: str | None, channel: str | None) -> tuple[bool, dict | None]:
         """Whether the person may change ``channel``'s digests (any channel's, when None), and their user."""
