@@ -20,9 +20,7 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -92,21 +90,11 @@ def _pack(models: int, benchmarks: int, scores: int, facts: int | None, seed: in
 
 
 def run_child(cmd: list[str], env: dict) -> dict:
-    """Run a child; wall time from Popen to exit, its peak RSS (os.wait4) and its result line."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env)
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.stdout.close()
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"child failed: {' '.join(cmd[:6])} ...\n{stderr[-3000:]}")
-    result = next((json.loads(line[len(RESULT_MARK):]) for line in out.decode().splitlines()
-                   if line.startswith(RESULT_MARK)), None)
-    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "result": result}
+    """Run a child (``bench_core.run_child``): wall time, its peak RSS in MB and its result line."""
+    from bench_core import run_child as run
+
+    child = run(cmd, env)
+    return {"wall_s": child["wall_s"], "peak_rss_mb": child["maxrss_kib"] / 1024, "result": child["result"]}
 
 
 def worker_import(db_url: str, pack: str) -> None:
