@@ -117,7 +117,7 @@ async def test_a_slash_command_answered_too_slowly_gets_the_apology_through_resp
     assert (await slack.command("SLOW compare Muse Spark, GPT-5.4", fake.response_url("cmd")))[0] == 200
     (reply,) = await fake.wait_for("respond:cmd", timeout=BUDGET + MARGIN)
     print(f"slack command: apology after {time.monotonic() - began:.2f} s")
-    assert reply["text"] == TOO_SLOW and reply["response_type"] == "in_channel"
+    assert reply["text"] == TOO_SLOW and reply["response_type"] == "ephemeral"  # /modelwire replies are private
     assert len(warned(caplog)) == 1 and not [r for r in caplog.records if r.levelno >= logging.ERROR]
     release.set()
     await until(lambda: finished)

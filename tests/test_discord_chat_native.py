@@ -19,7 +19,6 @@ from tests.digest_support import add_releases
 from tests.fakes.discord import APP_ID, CHANNEL_ID, EPHEMERAL, GROUP_DM_ID, GUILD_ID, PERSON, FakeDiscord
 from tests.test_discord_gateway import NO_PINGS, answered, assert_embed_within_limits, start_bot, stop_bot
 
-pytestmark = pytest.mark.asyncio
 QUIET = 0.3
 GUILD_INSTALL, USER_INSTALL = 0, 1
 IN_GUILD, IN_BOT_DM, IN_PRIVATE_CHANNEL = 0, 1, 2

@@ -18,7 +18,6 @@ from knowledge.packs import import_file
 from tests.fakes.discord import APP_ID, BOT_USER, CHANNEL_ID
 from tests.test_discord_gateway import answered, assert_embed_within_limits, autocompleted, start_bot, stop_bot
 
-pytestmark = pytest.mark.asyncio
 EVIL = "https://evil.example.invalid/login"
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from adapters.discord import convert as discord_convert
 from adapters.slack import convert as slack_convert
+from adapters.slack import share
 from adapters.slack.app import SlackBot
 from bot.engine import answer
 from bot.values import Question
@@ -185,6 +186,10 @@ async def test_slack_find_answers_with_the_three_largest_open_weights_context_wi
     (table,) = [b for b in reply["blocks"] if b["type"] == "table"]
     assert [c["text"] for c in table["rows"][0]] == ["Model", "Organization", "Context window", "Released", "Source"]
     assert reply["blocks"][0]["text"]["text"].startswith("Open-weights models with at least 128,000 tokens")
+    assert reply["response_type"] == "ephemeral" and fake.uploaded() == []  # private until shared
+    (button,) = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == share.SHARE_ACTION]
+    await slack.interactive(fake.press(share.SHARE_ACTION, button["value"], ephemeral=True))
     (shared,) = await fake.wait_for("files.completeUploadExternal")  # the ranking's chart, in the channel
     assert shared["channel_id"] == "C0001"
 
@@ -249,7 +254,7 @@ async def test_find_is_registered_with_typed_options(discord_bot, fake_discord):
     options = {o["name"]: o for o in command["options"]}
     assert [(o["name"], o["type"]) for o in command["options"]] == [
         ("org", 3), ("open_weights", 5), ("input", 3), ("min_context", 3), ("max_price", 10), ("since", 3),
-        ("until", 3), ("sort", 3), ("limit", 4), ("reasoning", 5), ("tool_calling", 5)]
+        ("until", 3), ("sort", 3), ("limit", 4), ("reasoning", 5), ("tool_calling", 5), ("private", 5)]
     assert not any(o["required"] for o in command["options"])
     assert options["org"]["autocomplete"] is True
     assert [c["value"] for c in options["input"]["choices"]] == ["text", "image", "audio", "video", "pdf"]
