@@ -19,10 +19,12 @@ MODELWIRE = Path(sys.executable).parent / "modelwire"
 def test_manifest_scopes_events_and_command():
     manifest = yaml.safe_load((ROOT / "adapters" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     # channels/groups:history: finding a digest posted before a crash; users:read: who may subscribe a channel;
-    # files:write: uploading the charts of comparisons and leaderboards
+    # files:write: uploading the charts of comparisons and leaderboards; im:read: conversations.info on a DM,
+    # which tells the person's own IM with the bot (digest rights there)
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == ["app_mentions:read", "channels:history",
                                                                  "chat:write", "commands", "files:write",
-                                                                 "groups:history", "im:history", "users:read"]
+                                                                 "groups:history", "im:history", "im:read",
+                                                                 "users:read"]
     assert sorted(manifest["settings"]["event_subscriptions"]["bot_events"]) == ["app_home_opened", "app_mention",
                                                                                  "message.im"]
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/modelwire"]
